@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The configfs root of the target engine, `/sys/kernel/config/target`
+//! (LIO: `drivers/target/target_core_configfs.c`):
+//!
+//! ```text
+//! target/            TargetRoot: version (RO), dbroot (RW)
+//! └── core/          CoreGroup
+//!     └── alua/      alua::AluaGroup
+//!         └── lu_gps/
+//!             └── default_lu_gp/   lu_gp_id (RW), members (RO)
+//! ```
+
+use crate::alua::AluaGroup;
+use crate::lio::configfs::{configfs_default_groups, configfs_item_type, Group, Subsystem};
+use crate::lio::page::Page;
+use crate::lio::parse::c_text;
+use crate::lio::{uts, vfs};
+use core::fmt::Write;
+use kernel::new_mutex;
+use kernel::prelude::*;
+use kernel::str::CStr;
+use kernel::sync::Mutex;
+
+/// `DB_ROOT_LEN`: the longest `dbroot` path plus its NUL.
+const DB_ROOT_LEN: usize = 4096;
+/// `DB_ROOT_DEFAULT`.
+const DB_ROOT_DEFAULT: &CStr = kernel::c_str!("/var/target");
+/// `DB_ROOT_PREFERRED`, used when it exists at load time.
+const DB_ROOT_PREFERRED: &CStr = kernel::c_str!("/etc/target");
+
+/// Where the engine keeps persistent state (PR APTPL and ALUA metadata files).
+pub(crate) struct DbRoot {
+    path: [u8; DB_ROOT_LEN],
+}
+
+impl DbRoot {
+    fn new(path: &CStr) -> Self {
+        let mut db = DbRoot { path: [0; DB_ROOT_LEN] };
+        let bytes = path.as_bytes();
+        let n = bytes.len().min(DB_ROOT_LEN - 1);
+        db.path[..n].copy_from_slice(&bytes[..n]);
+        db
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        c_text(&self.path)
+    }
+}
+
+/// The data of `/sys/kernel/config/target`.
+#[pin_data]
+pub(crate) struct TargetRoot {
+    #[pin]
+    dbroot: Mutex<DbRoot>,
+    #[pin]
+    core: Group<CoreGroup>,
+}
+
+configfs_default_groups!(TargetRoot: core);
+
+configfs_item_type! {
+    static TARGET_ROOT_TYPE: ItemType<TargetRoot> = [
+        "version" (0o444) show TargetRoot::version_show,
+        "dbroot" (0o644) show TargetRoot::dbroot_show store TargetRoot::dbroot_store,
+    ];
+}
+
+impl TargetRoot {
+    /// The registered `target` subsystem.
+    pub(crate) fn subsystem() -> impl PinInit<Subsystem<TargetRoot>, Error> {
+        // target_init_dbroot(): prefer /etc/target when it exists.
+        let initial = if vfs::require_directory(DB_ROOT_PREFERRED).is_ok() {
+            DB_ROOT_PREFERRED
+        } else {
+            DB_ROOT_DEFAULT
+        };
+        Subsystem::new(
+            kernel::c_str!("target"),
+            &TARGET_ROOT_TYPE,
+            try_pin_init!(TargetRoot {
+                dbroot <- new_mutex!(DbRoot::new(initial)),
+                core <- Group::new(kernel::c_str!("core"), &CORE_TYPE, CoreGroup::new()),
+            }? Error),
+        )
+    }
+
+    fn version_show(&self, page: &mut Page<'_>) -> Result {
+        writeln!(
+            page,
+            "Target Engine Core ConfigFS Infrastructure {} on {}/{} on {}",
+            crate::TARGET_CORE_VERSION,
+            uts::sysname(),
+            uts::machine(),
+            uts::release()
+        )?;
+        Ok(())
+    }
+
+    fn dbroot_show(&self, page: &mut Page<'_>) -> Result {
+        let db = self.dbroot.lock();
+        page.write_bytes(db.as_bytes())?;
+        page.write_bytes(b"\n")?;
+        Ok(())
+    }
+
+    fn dbroot_store(&self, input: &[u8]) -> Result {
+        let mut db = self.dbroot.lock();
+        if input.len() > DB_ROOT_LEN - 1 {
+            pr_err!(
+                "db_root: count {} exceeds DB_ROOT_LEN-1: {}\n",
+                input.len(),
+                DB_ROOT_LEN - 1
+            );
+            return Err(EINVAL);
+        }
+        let mut text = c_text(input);
+        if text.is_empty() {
+            return Err(EINVAL);
+        }
+        if let [path @ .., b'\n'] = text {
+            text = path;
+        }
+        let mut staged = [0u8; DB_ROOT_LEN];
+        staged[..text.len()].copy_from_slice(text);
+        let path = CStr::from_bytes_with_nul(&staged[..=text.len()]).map_err(|_| EINVAL)?;
+        if let Err(e) = vfs::require_directory(path) {
+            if e == ENOTDIR {
+                pr_err!("db_root: not a directory: {}\n", path);
+            } else {
+                pr_err!("db_root: cannot open: {}\n", path);
+            }
+            return Err(EINVAL);
+        }
+        db.path = staged;
+        pr_debug!("Target_Core_ConfigFS: db_root set to {}\n", path);
+        Ok(())
+    }
+}
+
+/// The data of `target/core`, parent of the HBA directories and of `alua/`.
+#[pin_data]
+pub(crate) struct CoreGroup {
+    #[pin]
+    alua: Group<AluaGroup>,
+}
+
+configfs_default_groups!(CoreGroup: alua);
+
+configfs_item_type! {
+    static CORE_TYPE: ItemType<CoreGroup> = [];
+}
+
+impl CoreGroup {
+    fn new() -> impl PinInit<Self, Error> {
+        try_pin_init!(CoreGroup {
+            alua <- AluaGroup::group(),
+        }? Error)
+    }
+}

@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! configfs for lio-rs: a subsystem, groups embedded in their parent's data as default
+//! groups, and attributes with per-attribute modes whose `show`/`store` are plain Rust
+//! functions of the item's data.
+//!
+//! C header: [`include/linux/configfs.h`](srctree/include/linux/configfs.h)
+//!
+//! Layout: a [`Subsystem<T>`] holds the C `configfs_subsystem` and its data `T`; a
+//! [`Group<T>`] holds a C `config_group` and its data `T`. An [`ItemType<T>`] (built by
+//! [`configfs_item_type!`]) lists the attributes of items whose data is `T`, and can only
+//! be given to a `Subsystem<T>` or a `Group<T>`: so when configfs calls an attribute of
+//! that type with a `config_item`, the item is the C part of one of those two and the
+//! trampoline can recover `&T` from it.
+//!
+//! Default groups are `Group<U>` fields of the parent's data, named with
+//! [`configfs_default_groups!`]; they live and die with the parent.
+
+use super::bindings as b;
+use super::page::Page;
+use core::marker::PhantomData;
+use core::ptr;
+use core::sync::atomic::{AtomicBool, Ordering};
+use kernel::error::to_result;
+use kernel::ffi::c_char;
+use kernel::init::{pin_init_from_closure, PinInit};
+use kernel::prelude::*;
+use kernel::str::CStr;
+use kernel::types::Opaque;
+use kernel::ThisModule;
+
+/// Produces the text of an attribute into a page.
+pub(crate) type ShowFn<T> = fn(&T, &mut Page<'_>) -> Result;
+/// Parses and applies what user space wrote to an attribute (the raw bytes, usually with
+/// a trailing newline).
+pub(crate) type StoreFn<T> = fn(&T, &[u8]) -> Result;
+
+/// The callbacks of one attribute; [`configfs_item_type!`] implements it on a marker type
+/// per attribute, which gives every attribute its own C trampolines.
+pub(crate) trait AttributeOps: 'static {
+    /// The data of the items this attribute belongs to.
+    type Data: GroupData;
+    /// `show`, if the attribute is readable.
+    const SHOW: Option<ShowFn<Self::Data>>;
+    /// `store`, if the attribute is writable.
+    const STORE: Option<StoreFn<Self::Data>>;
+}
+
+/// Data held in a configfs group.
+///
+/// # Safety
+///
+/// `for_each_default_group` must pass only [`Group`]s that are fields of `self` (so they
+/// are pinned with it and live exactly as long as it). Implement it with
+/// [`configfs_default_groups!`], which guarantees that.
+pub(crate) unsafe trait GroupData: Send + Sync + 'static {
+    /// Calls `f` on each default group embedded in `self`, in the order configfs lists them.
+    fn for_each_default_group(&self, f: &mut dyn FnMut(&dyn DefaultGroup));
+}
+
+/// Implements [`GroupData`] for a type, naming the fields of type [`Group`] that are its
+/// default groups (none is fine): `configfs_default_groups!(TargetRoot: core);`.
+macro_rules! configfs_default_groups {
+    ($data:ty : $($field:ident),* $(,)?) => {
+        // SAFETY: every group passed is a by-value field of `self` (a `&self.field` of any
+        // other type does not coerce to `&dyn DefaultGroup`).
+        unsafe impl $crate::lio::configfs::GroupData for $data {
+            fn for_each_default_group(
+                &self,
+                _f: &mut dyn FnMut(&dyn $crate::lio::configfs::DefaultGroup),
+            ) {
+                $( _f(&self.$field); )*
+            }
+        }
+    };
+}
+pub(crate) use configfs_default_groups;
+
+/// A group as its parent sees it when linking its default groups.
+pub(crate) trait DefaultGroup {
+    /// The C group.
+    fn raw_group(&self) -> *mut b::config_group;
+    /// Links this group's own default groups below it, recursively.
+    fn link_children(&self);
+    /// Undoes [`DefaultGroup::link_children`], dropping the references configfs took.
+    fn unlink_children(&self);
+}
+
+/// One attribute of items whose data is `T`. Built by [`configfs_item_type!`].
+#[repr(transparent)]
+pub(crate) struct Attribute<T> {
+    raw: Opaque<b::configfs_attribute>,
+    _data: PhantomData<T>,
+}
+
+// SAFETY: after construction the C struct is only read (by configfs), never written.
+unsafe impl<T> Sync for Attribute<T> {}
+
+impl<T: GroupData> Attribute<T> {
+    /// An attribute called `name` with file mode `mode` whose callbacks are `O`'s.
+    ///
+    /// Fails to compile if the read bits of `mode` disagree with `O::SHOW` or its write
+    /// bits with `O::STORE`.
+    pub(crate) const fn new<O: AttributeOps<Data = T>>(
+        name: &'static CStr,
+        mode: u16,
+        owner: &'static ThisModule,
+    ) -> Self {
+        assert!((mode & 0o444 != 0) == O::SHOW.is_some(), "readable iff it has show");
+        assert!((mode & 0o222 != 0) == O::STORE.is_some(), "writable iff it has store");
+        assert!(mode & !0o666 == 0, "an attribute mode has only read and write bits");
+        Attribute {
+            raw: Opaque::new(b::configfs_attribute {
+                ca_name: name.as_char_ptr(),
+                ca_owner: owner.as_ptr(),
+                ca_mode: mode,
+                show: if O::SHOW.is_some() { Some(show_trampoline::<O>) } else { None },
+                store: if O::STORE.is_some() { Some(store_trampoline::<O>) } else { None },
+            }),
+            _data: PhantomData,
+        }
+    }
+
+    /// The C attribute, for an [`AttributeList`].
+    pub(crate) const fn as_raw(&self) -> *mut b::configfs_attribute {
+        self.raw.get()
+    }
+}
+
+/// The NULL-terminated attribute array of an [`ItemType<T>`].
+#[repr(transparent)]
+pub(crate) struct AttributeList<T, const N: usize>([*mut b::configfs_attribute; N], PhantomData<T>);
+
+// SAFETY: the pointers refer to `static` attributes that are only read.
+unsafe impl<T, const N: usize> Sync for AttributeList<T, N> {}
+
+impl<T: GroupData, const N: usize> AttributeList<T, N> {
+    /// # Safety
+    ///
+    /// Every non-NULL pointer must come from [`Attribute::<T>::as_raw`] of a `static`.
+    pub(crate) const unsafe fn new(attrs: [*mut b::configfs_attribute; N]) -> Self {
+        assert!(N > 0 && attrs[N - 1].is_null(), "the attribute list ends with NULL");
+        AttributeList(attrs, PhantomData)
+    }
+}
+
+/// The C `config_item_type` of items whose data is `T`.
+#[repr(transparent)]
+pub(crate) struct ItemType<T> {
+    raw: Opaque<b::config_item_type>,
+    _data: PhantomData<T>,
+}
+
+// SAFETY: after construction the C struct is only read (by configfs), never written.
+unsafe impl<T> Sync for ItemType<T> {}
+
+impl<T: GroupData> ItemType<T> {
+    /// An item type owned by `owner` (configfs pins that module while items of this type
+    /// exist) with the attributes `attrs`.
+    pub(crate) const fn new<const N: usize>(
+        owner: &'static ThisModule,
+        attrs: &'static AttributeList<T, N>,
+    ) -> Self {
+        ItemType {
+            raw: Opaque::new(b::config_item_type {
+                ct_owner: owner.as_ptr(),
+                ct_item_ops: ptr::null_mut(),
+                ct_group_ops: ptr::null_mut(),
+                ct_attrs: attrs.0.as_ptr().cast_mut(),
+                ct_bin_attrs: ptr::null_mut(),
+            }),
+            _data: PhantomData,
+        }
+    }
+
+    fn as_raw(&self) -> *mut b::config_item_type {
+        self.raw.get()
+    }
+}
+
+/// Builds a `static` [`ItemType`] and its attributes. Each attribute is a name, a mode,
+/// and `show` and/or `store` functions of the data, matching the mode:
+///
+/// ```ignore
+/// configfs_item_type! {
+///     static ROOT_TYPE: ItemType<TargetRoot> = [
+///         "version" (0o444) show TargetRoot::version_show,
+///         "dbroot" (0o644) show TargetRoot::dbroot_show store TargetRoot::dbroot_store,
+///     ];
+/// }
+/// ```
+macro_rules! configfs_item_type {
+    ($vis:vis static $name:ident : ItemType<$data:ty> = [
+        $( $attr:literal ($mode:literal) $(show $show:path)? $(store $store:path)? ),* $(,)?
+    ];) => {
+        $vis static $name: $crate::lio::configfs::ItemType<$data> = {
+            const N: usize = <[&str]>::len(&[$($attr),*]) + 1;
+            // SAFETY: every entry comes from `Attribute::<$data>::as_raw` of a static.
+            static LIST: $crate::lio::configfs::AttributeList<$data, N> = unsafe {
+                $crate::lio::configfs::AttributeList::new([
+                    $({
+                        struct Ops;
+                        impl $crate::lio::configfs::AttributeOps for Ops {
+                            type Data = $data;
+                            const SHOW: Option<$crate::lio::configfs::ShowFn<$data>> =
+                                $crate::lio::configfs::configfs_item_type!(@opt $($show)?);
+                            const STORE: Option<$crate::lio::configfs::StoreFn<$data>> =
+                                $crate::lio::configfs::configfs_item_type!(@opt $($store)?);
+                        }
+                        static ATTR: $crate::lio::configfs::Attribute<$data> =
+                            $crate::lio::configfs::Attribute::new::<Ops>(
+                                ::kernel::c_str!($attr), $mode, &crate::THIS_MODULE);
+                        ATTR.as_raw()
+                    },)*
+                    ::core::ptr::null_mut(),
+                ])
+            };
+            $crate::lio::configfs::ItemType::new(&crate::THIS_MODULE, &LIST)
+        };
+    };
+    (@opt) => { None };
+    (@opt $f:path) => { Some($f) };
+}
+pub(crate) use configfs_item_type;
+
+/// Finds the data of `item`, which configfs passed to an attribute of an `ItemType<T>`.
+///
+/// # Safety
+///
+/// `item` must be the item of a registered [`Subsystem<T>`] or of a linked [`Group<T>`],
+/// and the returned reference must not outlive that item's owner.
+unsafe fn data_of<'a, T: GroupData>(item: *mut b::config_item) -> &'a T {
+    // SAFETY: per the function's contract `item` is the `cg_item` of a `config_group`.
+    let group = unsafe { kernel::container_of!(item, b::config_group, cg_item) }.cast_mut();
+    // SAFETY: `group` is valid; configfs set `cg_subsys` when it linked the group.
+    let subsys = unsafe { (*group).cg_subsys };
+    // SAFETY: `subsys` is the valid subsystem the group belongs to; only the address of
+    // its `su_group` is taken.
+    let root = unsafe { ptr::addr_of_mut!((*subsys).su_group) };
+    if ptr::eq(root, group) {
+        // SAFETY: the root group of a subsystem registered with an `ItemType<T>` belongs
+        // to a `Subsystem<T>`, whose `raw` field is the C subsystem.
+        let s = unsafe { kernel::container_of!(subsys.cast::<Opaque<b::configfs_subsystem>>(), Subsystem<T>, raw) };
+        // SAFETY: `s` is a live, pinned `Subsystem<T>` (contract).
+        unsafe { &(*s).data }
+    } else {
+        // SAFETY: any other group with an `ItemType<T>` is the `raw` field of a `Group<T>`.
+        let g = unsafe { kernel::container_of!(group.cast::<Opaque<b::config_group>>(), Group<T>, raw) };
+        // SAFETY: `g` is a live, pinned `Group<T>` (contract).
+        unsafe { &(*g).data }
+    }
+}
+
+unsafe extern "C" fn show_trampoline<O: AttributeOps>(
+    item: *mut b::config_item,
+    page: *mut c_char,
+) -> isize {
+    // SAFETY: configfs calls `show` of an attribute of `ItemType<O::Data>` with an item
+    // of that type, while holding a reference on the item (the open file does).
+    let data = unsafe { data_of::<O::Data>(item) };
+    // SAFETY: configfs hands `show` a zeroed buffer of `PAGE_SIZE` bytes.
+    let buf = unsafe { core::slice::from_raw_parts_mut(page.cast::<u8>(), kernel::page::PAGE_SIZE) };
+    let mut page = Page::new(buf);
+    let res = match O::SHOW {
+        Some(show) => show(data, &mut page),
+        None => Err(EIO),
+    };
+    match res {
+        Ok(()) => page.len() as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+unsafe extern "C" fn store_trampoline<O: AttributeOps>(
+    item: *mut b::config_item,
+    page: *const c_char,
+    count: usize,
+) -> isize {
+    // SAFETY: as in `show_trampoline`.
+    let data = unsafe { data_of::<O::Data>(item) };
+    // SAFETY: configfs passes `count` readable bytes at `page`.
+    let bytes = unsafe { core::slice::from_raw_parts(page.cast::<u8>(), count) };
+    let res = match O::STORE {
+        Some(store) => store(data, bytes),
+        None => Err(EIO),
+    };
+    match res {
+        Ok(()) => count as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+/// Zeroes a C group and names it, as `config_group_init_type_name` expects (C callers
+/// allocate groups with `kzalloc`).
+///
+/// # Safety
+///
+/// `group` must be valid for writes; `ty` must outlive the group.
+unsafe fn init_raw_group<T: GroupData>(
+    group: *mut b::config_group,
+    name: &CStr,
+    ty: &'static ItemType<T>,
+) {
+    // SAFETY: `group` is valid for writes (contract); all-zero is a valid config_group.
+    unsafe { ptr::write_bytes(group, 0, 1) };
+    // SAFETY: `group` is zeroed; the name is copied; `ty` is 'static.
+    unsafe { b::config_group_init_type_name(group, name.as_char_ptr(), ty.as_raw()) };
+}
+
+/// Links the default groups of `data` below `parent`, recursively.
+fn link_default_groups<T: GroupData>(parent: *mut b::config_group, data: &T) {
+    data.for_each_default_group(&mut |child| {
+        // SAFETY: `parent` is an initialised group; `child` is an initialised group pinned
+        // inside `data` (`GroupData` contract), so it outlives the link, which its owner
+        // removes with `unlink_default_groups` before it is dropped.
+        unsafe { b::lio_configfs_add_default_group(child.raw_group(), parent) };
+        child.link_children();
+    });
+}
+
+/// Undoes [`link_default_groups`], children first.
+fn unlink_default_groups<T: GroupData>(parent: *mut b::config_group, data: &T) {
+    data.for_each_default_group(&mut |child| child.unlink_children());
+    // SAFETY: `parent` is an initialised group whose `default_groups` list holds only the
+    // groups linked above; this drops their initial references, and they have no
+    // `release`, so no memory is freed here.
+    unsafe { b::configfs_remove_default_groups(parent) };
+}
+
+/// A configfs group whose data is `T`, used as a default group inside its parent's data.
+#[pin_data]
+pub(crate) struct Group<T: GroupData> {
+    #[pin]
+    raw: Opaque<b::config_group>,
+    #[pin]
+    data: T,
+}
+
+impl<T: GroupData> Group<T> {
+    /// A group called `name` of type `ty` holding `data`.
+    pub(crate) fn new(
+        name: &'static CStr,
+        ty: &'static ItemType<T>,
+        data: impl PinInit<T, Error>,
+    ) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            // SAFETY: the closure initialises the whole field and cannot fail.
+            raw <- unsafe {
+                pin_init_from_closure(move |slot: *mut Opaque<b::config_group>| {
+                    // SAFETY: `slot` is valid for writes; `ty` is 'static.
+                    unsafe { init_raw_group(Opaque::raw_get(slot), name, ty) };
+                    Ok(())
+                })
+            },
+            data <- data,
+        }? Error)
+    }
+}
+
+impl<T: GroupData> core::ops::Deref for Group<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.data
+    }
+}
+
+impl<T: GroupData> DefaultGroup for Group<T> {
+    fn raw_group(&self) -> *mut b::config_group {
+        self.raw.get()
+    }
+
+    fn link_children(&self) {
+        link_default_groups(self.raw.get(), &self.data);
+    }
+
+    fn unlink_children(&self) {
+        unlink_default_groups(self.raw.get(), &self.data);
+    }
+}
+
+/// A configfs subsystem: a directory under `/sys/kernel/config` whose data is `T`,
+/// registered while this object lives.
+#[pin_data(PinnedDrop)]
+pub(crate) struct Subsystem<T: GroupData> {
+    #[pin]
+    raw: Opaque<b::configfs_subsystem>,
+    #[pin]
+    data: T,
+    registered: AtomicBool,
+}
+
+impl<T: GroupData> Subsystem<T> {
+    /// Builds the subsystem `name` of type `ty` holding `data`, links its default groups
+    /// and registers it with configfs.
+    pub(crate) fn new(
+        name: &'static CStr,
+        ty: &'static ItemType<T>,
+        data: impl PinInit<T, Error>,
+    ) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            // SAFETY: the closure initialises the whole field and cannot fail.
+            raw <- unsafe {
+                pin_init_from_closure(move |slot: *mut Opaque<b::configfs_subsystem>| {
+                    let raw = Opaque::raw_get(slot);
+                    // SAFETY: `raw` is valid for writes; zeroing covers `su_mutex` too,
+                    // which is initialised right after.
+                    unsafe { init_raw_group(ptr::addr_of_mut!((*raw).su_group), name, ty) };
+                    // SAFETY: `raw` is valid and its mutex is not yet in use.
+                    unsafe { b::lio_configfs_subsystem_mutex_init(raw) };
+                    Ok(())
+                })
+            },
+            data <- data,
+            registered: AtomicBool::new(false),
+        }? Error)
+        .pin_chain(|this| this.register())
+    }
+
+    fn register(&self) -> Result {
+        let raw = self.raw.get();
+        // SAFETY: `raw` is initialised and pinned; only the address is taken.
+        let group = unsafe { ptr::addr_of_mut!((*raw).su_group) };
+        link_default_groups(group, &self.data);
+        // SAFETY: `raw` is an initialised, pinned subsystem that is unregistered in `drop`
+        // before its memory goes away.
+        to_result(unsafe { b::configfs_register_subsystem(raw) })?;
+        self.registered.store(true, Ordering::Release);
+        Ok(())
+    }
+}
+
+impl<T: GroupData> core::ops::Deref for Subsystem<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.data
+    }
+}
+
+#[pinned_drop]
+impl<T: GroupData> PinnedDrop for Subsystem<T> {
+    fn drop(self: Pin<&mut Self>) {
+        let raw = self.raw.get();
+        if self.registered.load(Ordering::Acquire) {
+            // SAFETY: registered in `register`. Unregistering removes every directory and
+            // the references configfs took; no attribute callback can be running, since
+            // each open attribute file pins the owning module and a subsystem is dropped
+            // only by its module's init failure or exit.
+            unsafe { b::configfs_unregister_subsystem(raw) };
+        }
+        // SAFETY: only the address is taken.
+        let group = unsafe { ptr::addr_of_mut!((*raw).su_group) };
+        unlink_default_groups(group, &self.data);
+        // SAFETY: the subsystem is unregistered, so nobody holds its mutex.
+        unsafe { b::lio_configfs_subsystem_mutex_destroy(raw) };
+    }
+}

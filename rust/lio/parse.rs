@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Parsers for what user space writes to configfs attributes, with the kernel's exact
+//! semantics (`lib/kstrtox.c`). Pure `core` code: the host tests compile it too.
+
+/// Why a number did not parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ParseError {
+    /// Not a number in the base (`-EINVAL`).
+    Invalid,
+    /// A number too large for the type (`-ERANGE`).
+    Range,
+}
+
+/// The text up to the first NUL (configfs pages are NUL-terminated C strings).
+pub(crate) fn c_text(bytes: &[u8]) -> &[u8] {
+    match bytes.iter().position(|&b| b == 0) {
+        Some(n) => &bytes[..n],
+        None => bytes,
+    }
+}
+
+/// `kstrtoull(s, base)`: an optional `+`, digits of `base` (0 picks 16 for `0x`, 8 for a
+/// leading `0`, else 10; base 16 also takes a `0x` prefix), an optional single trailing
+/// newline, and nothing else.
+pub(crate) fn kstrtoull(s: &[u8], base: u32) -> Result<u64, ParseError> {
+    let mut s = c_text(s);
+    if let [b'+', rest @ ..] = s {
+        s = rest;
+    }
+    let is_hex_prefix = |s: &[u8]| s.len() >= 2 && s[0] == b'0' && (s[1] | 0x20) == b'x';
+    let base = match base {
+        0 if is_hex_prefix(s) && s.get(2).is_some_and(|c| c.is_ascii_hexdigit()) => 16,
+        0 if s.first() == Some(&b'0') => 8,
+        0 => 10,
+        b @ 2..=16 => b,
+        _ => return Err(ParseError::Invalid),
+    };
+    if base == 16 && is_hex_prefix(s) {
+        s = &s[2..];
+    }
+    let mut value: u64 = 0;
+    let mut digits = 0;
+    let mut overflow = false;
+    for &c in s {
+        let d = match c {
+            b'0'..=b'9' => u32::from(c - b'0'),
+            b'a'..=b'f' => u32::from(c - b'a') + 10,
+            b'A'..=b'F' => u32::from(c - b'A') + 10,
+            _ => break,
+        };
+        if d >= base {
+            break;
+        }
+        match value.checked_mul(u64::from(base)).and_then(|v| v.checked_add(u64::from(d))) {
+            Some(v) => value = v,
+            None => overflow = true,
+        }
+        digits += 1;
+    }
+    if digits == 0 {
+        return Err(ParseError::Invalid);
+    }
+    let mut rest = &s[digits..];
+    if let [b'\n', tail @ ..] = rest {
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        return Err(ParseError::Invalid);
+    }
+    if overflow {
+        return Err(ParseError::Range);
+    }
+    Ok(value)
+}
+
+/// `kstrtoul(s, base)` on a 64-bit kernel.
+pub(crate) fn kstrtoul(s: &[u8], base: u32) -> Result<u64, ParseError> {
+    kstrtoull(s, base)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_with_newline() {
+        assert_eq!(kstrtoul(b"42\n", 0), Ok(42));
+        assert_eq!(kstrtoul(b"+7", 10), Ok(7));
+        assert_eq!(kstrtoul(b"42\n\0garbage", 0), Ok(42));
+    }
+
+    #[test]
+    fn radix_detection() {
+        assert_eq!(kstrtoul(b"0x1F", 0), Ok(31));
+        assert_eq!(kstrtoul(b"0X1f\n", 0), Ok(31));
+        assert_eq!(kstrtoul(b"010", 0), Ok(8));
+        assert_eq!(kstrtoul(b"0", 0), Ok(0));
+        assert_eq!(kstrtoul(b"0x", 0), Err(ParseError::Invalid));
+        assert_eq!(kstrtoul(b"0x10", 16), Ok(16));
+        assert_eq!(kstrtoul(b"ff", 16), Ok(255));
+    }
+
+    #[test]
+    fn rejects_what_the_kernel_rejects() {
+        for bad in [&b""[..], b"\n", b"-1", b"12 ", b"1\n\n", b"abc", b"08", b" 1", b"1.5"] {
+            assert_eq!(kstrtoul(bad, 0), Err(ParseError::Invalid), "{:?}", bad);
+        }
+        assert_eq!(kstrtoul(b"1", 1), Err(ParseError::Invalid));
+    }
+
+    #[test]
+    fn overflow_is_range() {
+        assert_eq!(kstrtoul(b"18446744073709551615", 10), Ok(u64::MAX));
+        assert_eq!(kstrtoul(b"18446744073709551616", 10), Err(ParseError::Range));
+        assert_eq!(kstrtoul(b"0x10000000000000000", 0), Err(ParseError::Range));
+    }
+}

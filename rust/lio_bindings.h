@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The C API lio-rs binds privately, on top of what 6.12's kernel::bindings has.
+ * bindgen runs on this file; only declarations from the headers allowlisted in
+ * Kbuild are emitted, every other type resolves to kernel::bindings.
+ */
+#include <linux/configfs.h>
+#include "lio_helpers.h"

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * C helpers for the lio-rs Rust support layer: static inline functions and macros of
+ * the kernel that Rust cannot call directly, and the few facts only C can reach.
+ */
+#ifndef _LIO_HELPERS_H
+#define _LIO_HELPERS_H
+
+#include <linux/types.h>
+
+struct config_group;
+struct configfs_subsystem;
+
+void lio_configfs_add_default_group(struct config_group *child, struct config_group *parent);
+void lio_configfs_subsystem_mutex_init(struct configfs_subsystem *subsys);
+void lio_configfs_subsystem_mutex_destroy(struct configfs_subsystem *subsys);
+
+const char *lio_uts_sysname(void);
+const char *lio_uts_machine(void);
+const char *lio_uts_release(void);
+
+/* 0 if @path names an existing directory, else a negative errno. */
+int lio_path_is_dir(const char *path);
+
+#endif /* _LIO_HELPERS_H */

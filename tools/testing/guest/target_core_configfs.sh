@@ -1,0 +1,57 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest side of the target_core configfs root suite. Runs against whichever
+# target_core_mod `modprobe` finds (lio-rs or C LIO) and writes the observed tree to
+# $OUT/tree-$LIO_RS_IMPL.txt for the host to compare the two.
+set -u
+. "$(dirname "$0")/../lib.sh"
+T=/sys/kernel/config/target
+impl=${LIO_RS_IMPL:-?}
+
+check "[$impl] modprobe target_core_mod" modprobe target_core_mod
+if [ ! -d $T ]; then
+	not_ok "[$impl] $T exists after loading"
+	exit 1
+fi
+
+# The tree as a listing: type, mode and path of everything under target/.
+(cd $T && find . -mindepth 1 -printf '%y %m %P\n' | sort) >"$OUT/tree-$impl.txt"
+
+check "[$impl] version text" \
+	grep -Eq "^Target Engine Core ConfigFS Infrastructure v5\.0 on $(uname -s)/$(uname -m) on $(uname -r)\$" $T/version
+check_eq "[$impl] version is one line" 1 "$(wc -l <$T/version)"
+check_eq "[$impl] dbroot prefers /etc/target when it exists" /etc/target "$(cat $T/dbroot)"
+check "[$impl] dbroot accepts a directory" sh -c "echo /tmp > $T/dbroot"
+check_eq "[$impl] dbroot reads back without the newline" /tmp "$(cat $T/dbroot)"
+check "[$impl] dbroot accepts a path without newline" sh -c "printf /etc/target > $T/dbroot"
+check_eq "[$impl] dbroot reads back" /etc/target "$(cat $T/dbroot)"
+check_fails "[$impl] dbroot rejects a missing directory" "Invalid argument" \
+	sh -c "echo /no/such/dir > $T/dbroot"
+check "[$impl] dbroot refusal is logged" sh -c "dmesg | grep -q 'db_root: cannot open: /no/such/dir'"
+check_fails "[$impl] dbroot rejects a regular file" "Invalid argument" \
+	sh -c "echo /etc/hostname > $T/dbroot"
+check_fails "[$impl] dbroot rejects 4096 bytes" "Invalid argument" \
+	sh -c "printf '/%.0s' \$(seq 4096) > $T/dbroot"
+check_eq "[$impl] dbroot unchanged after refusals" /etc/target "$(cat $T/dbroot)"
+check_fails "[$impl] version is read-only" "Permission denied" sh -c "echo x > $T/version"
+
+G=$T/core/alua/lu_gps/default_lu_gp
+check "[$impl] core/alua/lu_gps/default_lu_gp exists" test -d $G
+check_eq "[$impl] default_lu_gp lu_gp_id" 0 "$(cat $G/lu_gp_id)"
+check_eq "[$impl] default_lu_gp has no members" "" "$(cat $G/members)"
+check_fails "[$impl] default_lu_gp keeps its ID" "Invalid argument" sh -c "echo 5 > $G/lu_gp_id"
+check_fails "[$impl] rmdir of a default group is refused" "Operation not permitted" rmdir $G
+
+# Reading every readable attribute works (no oops, no error).
+readable=$(find $T -type f -perm -0444)
+for f in $readable; do
+	cat "$f" >/dev/null 2>&1 || not_ok "[$impl] read $f"
+done
+ok "[$impl] every readable attribute reads"
+
+check "[$impl] rmmod target_core_mod" rmmod target_core_mod
+check "[$impl] the tree is gone after rmmod" test ! -e $T
+check "[$impl] modprobe again" modprobe target_core_mod
+check "[$impl] rmmod again" rmmod target_core_mod
+exit $((LIO_TESTS_FAILED > 0))

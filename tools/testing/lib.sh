@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-2.0
+# Test helpers for lio-rs suites, on the host and in the guest. Sourced.
+# Results are TAP-like lines: "ok - NAME" / "not ok - NAME", counted by run-all.
+
+LIO_TESTS_FAILED=${LIO_TESTS_FAILED:-0}
+
+ok() { echo "ok - $*"; }
+not_ok() {
+	echo "not ok - $*"
+	LIO_TESTS_FAILED=$((LIO_TESTS_FAILED + 1))
+}
+
+# check NAME COMMAND...: one result from a command's exit status; its output is shown
+# only on failure.
+check() {
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		ok "$name"
+	else
+		not_ok "$name"
+		printf '%s\n' "$out" | sed 's/^/    # /' | head -n 20
+	fi
+}
+
+# check_eq NAME EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		echo "    # expected: $(printf '%q' "$2")"
+		echo "    # actual:   $(printf '%q' "$3")"
+	fi
+}
+
+# check_fails NAME ERRNO-TEXT COMMAND...: the command must fail and print ERRNO-TEXT
+# (e.g. "Invalid argument").
+check_fails() {
+	local name=$1 want=$2 out
+	shift 2
+	if out=$("$@" 2>&1); then
+		not_ok "$name (succeeded, expected: $want)"
+	elif [[ "$out" == *"$want"* ]]; then
+		ok "$name"
+	else
+		not_ok "$name (expected: $want)"
+		printf '%s\n' "$out" | sed 's/^/    # /' | head -n 10
+	fi
+}
