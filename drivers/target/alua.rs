@@ -72,8 +72,8 @@ configfs_default_groups!(LuGp:);
 
 configfs_item_type! {
     static LU_GP_TYPE: ItemType<LuGp> = [
-        "lu_gp_id" (0o644) show LuGp::lu_gp_id_show store LuGp::lu_gp_id_store,
-        "members" (0o444) show LuGp::members_show,
+        "lu_gp_id" (0o644, show: LuGp::lu_gp_id_show, store: LuGp::lu_gp_id_store),
+        "members" (0o444, show: LuGp::members_show),
     ];
 }
 

@@ -61,8 +61,8 @@ configfs_default_groups!(TargetRoot: core);
 
 configfs_item_type! {
     static TARGET_ROOT_TYPE: ItemType<TargetRoot> = [
-        "version" (0o444) show TargetRoot::version_show,
-        "dbroot" (0o644) show TargetRoot::dbroot_show store TargetRoot::dbroot_store,
+        "version" (0o444, show: TargetRoot::version_show),
+        "dbroot" (0o644, show: TargetRoot::dbroot_show, store: TargetRoot::dbroot_store),
     ];
 }
 

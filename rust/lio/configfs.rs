@@ -137,9 +137,10 @@ unsafe impl<T, const N: usize> Sync for AttributeList<T, N> {}
 impl<T: GroupData, const N: usize> AttributeList<T, N> {
     /// # Safety
     ///
-    /// Every non-NULL pointer must come from [`Attribute::<T>::as_raw`] of a `static`.
+    /// The last pointer must be NULL and every other one must come from
+    /// [`Attribute::<T>::as_raw`] of a `static`.
     pub(crate) const unsafe fn new(attrs: [*mut b::configfs_attribute; N]) -> Self {
-        assert!(N > 0 && attrs[N - 1].is_null(), "the attribute list ends with NULL");
+        assert!(N > 0, "the attribute list ends with NULL");
         AttributeList(attrs, PhantomData)
     }
 }
@@ -184,14 +185,14 @@ impl<T: GroupData> ItemType<T> {
 /// ```ignore
 /// configfs_item_type! {
 ///     static ROOT_TYPE: ItemType<TargetRoot> = [
-///         "version" (0o444) show TargetRoot::version_show,
-///         "dbroot" (0o644) show TargetRoot::dbroot_show store TargetRoot::dbroot_store,
+///         "version" (0o444, show: TargetRoot::version_show),
+///         "dbroot" (0o644, show: TargetRoot::dbroot_show, store: TargetRoot::dbroot_store),
 ///     ];
 /// }
 /// ```
 macro_rules! configfs_item_type {
     ($vis:vis static $name:ident : ItemType<$data:ty> = [
-        $( $attr:literal ($mode:literal) $(show $show:path)? $(store $store:path)? ),* $(,)?
+        $( $attr:literal ($mode:literal $(, show: $show:path)? $(, store: $store:path)?) ),* $(,)?
     ];) => {
         $vis static $name: $crate::lio::configfs::ItemType<$data> = {
             const N: usize = <[&str]>::len(&[$($attr),*]) + 1;
@@ -336,6 +337,12 @@ pub(crate) struct Group<T: GroupData> {
     data: T,
 }
 
+// SAFETY: the C group is only touched by configfs under its own locks (and by this module
+// before registration and after unregistration); `T` is `Send + Sync` (`GroupData`).
+unsafe impl<T: GroupData> Send for Group<T> {}
+// SAFETY: as for `Send`: shared access from Rust only reads the group's address or `T`.
+unsafe impl<T: GroupData> Sync for Group<T> {}
+
 impl<T: GroupData> Group<T> {
     /// A group called `name` of type `ty` holding `data`.
     pub(crate) fn new(
@@ -344,13 +351,14 @@ impl<T: GroupData> Group<T> {
         data: impl PinInit<T, Error>,
     ) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            // SAFETY: the closure initialises the whole field and cannot fail.
-            raw <- unsafe {
-                pin_init_from_closure(move |slot: *mut Opaque<b::config_group>| {
+            raw <- {
+                let init = move |slot: *mut Opaque<b::config_group>| {
                     // SAFETY: `slot` is valid for writes; `ty` is 'static.
                     unsafe { init_raw_group(Opaque::raw_get(slot), name, ty) };
-                    Ok(())
-                })
+                    Ok::<(), Error>(())
+                };
+                // SAFETY: `init` initialises the whole field and cannot fail.
+                unsafe { pin_init_from_closure(init) }
             },
             data <- data,
         }? Error)
@@ -390,6 +398,12 @@ pub(crate) struct Subsystem<T: GroupData> {
     registered: AtomicBool,
 }
 
+// SAFETY: the C subsystem is only touched by configfs under its own locks (and by this
+// module before registration and after unregistration); `T` is `Send + Sync`.
+unsafe impl<T: GroupData> Send for Subsystem<T> {}
+// SAFETY: as for `Send`: shared access from Rust only reads the subsystem's address or `T`.
+unsafe impl<T: GroupData> Sync for Subsystem<T> {}
+
 impl<T: GroupData> Subsystem<T> {
     /// Builds the subsystem `name` of type `ty` holding `data`, links its default groups
     /// and registers it with configfs.
@@ -399,17 +413,18 @@ impl<T: GroupData> Subsystem<T> {
         data: impl PinInit<T, Error>,
     ) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            // SAFETY: the closure initialises the whole field and cannot fail.
-            raw <- unsafe {
-                pin_init_from_closure(move |slot: *mut Opaque<b::configfs_subsystem>| {
+            raw <- {
+                let init = move |slot: *mut Opaque<b::configfs_subsystem>| {
                     let raw = Opaque::raw_get(slot);
                     // SAFETY: `raw` is valid for writes; zeroing covers `su_mutex` too,
                     // which is initialised right after.
                     unsafe { init_raw_group(ptr::addr_of_mut!((*raw).su_group), name, ty) };
                     // SAFETY: `raw` is valid and its mutex is not yet in use.
                     unsafe { b::lio_configfs_subsystem_mutex_init(raw) };
-                    Ok(())
-                })
+                    Ok::<(), Error>(())
+                };
+                // SAFETY: `init` initialises the whole field and cannot fail.
+                unsafe { pin_init_from_closure(init) }
             },
             data <- data,
             registered: AtomicBool::new(false),
