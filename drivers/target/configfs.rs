@@ -125,12 +125,11 @@ impl TargetRoot {
         staged[..text.len()].copy_from_slice(text);
         let path = CStr::from_bytes_with_nul(&staged[..=text.len()]).map_err(|_| EINVAL)?;
         if let Err(e) = vfs::require_directory(path) {
+            pr_err!("db_root: cannot open: {}\n", path);
             if e == ENOTDIR {
                 pr_err!("db_root: not a directory: {}\n", path);
-            } else {
-                pr_err!("db_root: cannot open: {}\n", path);
             }
-            return Err(EINVAL);
+            return Err(e);
         }
         db.path = staged;
         pr_debug!("Target_Core_ConfigFS: db_root set to {}\n", path);
