@@ -36,7 +36,9 @@ pub(crate) struct DbRoot {
 
 impl DbRoot {
     fn new(path: &CStr) -> Self {
-        let mut db = DbRoot { path: [0; DB_ROOT_LEN] };
+        let mut db = DbRoot {
+            path: [0; DB_ROOT_LEN],
+        };
         let bytes = path.as_bytes();
         let n = bytes.len().min(DB_ROOT_LEN - 1);
         db.path[..n].copy_from_slice(&bytes[..n]);

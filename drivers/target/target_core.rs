@@ -41,7 +41,8 @@ impl kernel::Module for TargetCoreMod {
             lio::uts::release()
         );
         let root = KBox::pin_init(configfs::TargetRoot::subsystem(), GFP_KERNEL)?;
-        pr_info!("TARGET_CORE[0]: Initialized ConfigFS Fabric Infrastructure: v5.0 on {}/{} on {}\n",
+        pr_info!(
+            "TARGET_CORE[0]: Initialized ConfigFS Fabric Infrastructure: v5.0 on {}/{} on {}\n",
             lio::uts::sysname(),
             lio::uts::machine(),
             lio::uts::release()

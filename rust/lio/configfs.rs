@@ -106,16 +106,33 @@ impl<T: GroupData> Attribute<T> {
         mode: u16,
         owner: &'static ThisModule,
     ) -> Self {
-        assert!((mode & 0o444 != 0) == O::SHOW.is_some(), "readable iff it has show");
-        assert!((mode & 0o222 != 0) == O::STORE.is_some(), "writable iff it has store");
-        assert!(mode & !0o666 == 0, "an attribute mode has only read and write bits");
+        assert!(
+            (mode & 0o444 != 0) == O::SHOW.is_some(),
+            "readable iff it has show"
+        );
+        assert!(
+            (mode & 0o222 != 0) == O::STORE.is_some(),
+            "writable iff it has store"
+        );
+        assert!(
+            mode & !0o666 == 0,
+            "an attribute mode has only read and write bits"
+        );
         Attribute {
             raw: Opaque::new(b::configfs_attribute {
                 ca_name: name.as_char_ptr(),
                 ca_owner: owner.as_ptr(),
                 ca_mode: mode,
-                show: if O::SHOW.is_some() { Some(show_trampoline::<O>) } else { None },
-                store: if O::STORE.is_some() { Some(store_trampoline::<O>) } else { None },
+                show: if O::SHOW.is_some() {
+                    Some(show_trampoline::<O>)
+                } else {
+                    None
+                },
+                store: if O::STORE.is_some() {
+                    Some(store_trampoline::<O>)
+                } else {
+                    None
+                },
             }),
             _data: PhantomData,
         }
@@ -241,12 +258,20 @@ unsafe fn data_of<'a, T: GroupData>(item: *mut b::config_item) -> &'a T {
     if ptr::eq(root, group) {
         // SAFETY: the root group of a subsystem registered with an `ItemType<T>` belongs
         // to a `Subsystem<T>`, whose `raw` field is the C subsystem.
-        let s = unsafe { kernel::container_of!(subsys.cast::<Opaque<b::configfs_subsystem>>(), Subsystem<T>, raw) };
+        let s = unsafe {
+            kernel::container_of!(
+                subsys.cast::<Opaque<b::configfs_subsystem>>(),
+                Subsystem<T>,
+                raw
+            )
+        };
         // SAFETY: `s` is a live, pinned `Subsystem<T>` (contract).
         unsafe { &(*s).data }
     } else {
         // SAFETY: any other group with an `ItemType<T>` is the `raw` field of a `Group<T>`.
-        let g = unsafe { kernel::container_of!(group.cast::<Opaque<b::config_group>>(), Group<T>, raw) };
+        let g = unsafe {
+            kernel::container_of!(group.cast::<Opaque<b::config_group>>(), Group<T>, raw)
+        };
         // SAFETY: `g` is a live, pinned `Group<T>` (contract).
         unsafe { &(*g).data }
     }
@@ -260,7 +285,8 @@ unsafe extern "C" fn show_trampoline<O: AttributeOps>(
     // of that type, while holding a reference on the item (the open file does).
     let data = unsafe { data_of::<O::Data>(item) };
     // SAFETY: configfs hands `show` a zeroed buffer of `PAGE_SIZE` bytes.
-    let buf = unsafe { core::slice::from_raw_parts_mut(page.cast::<u8>(), kernel::page::PAGE_SIZE) };
+    let buf =
+        unsafe { core::slice::from_raw_parts_mut(page.cast::<u8>(), kernel::page::PAGE_SIZE) };
     let mut page = Page::new(buf);
     let res = match O::SHOW {
         Some(show) => show(data, &mut page),

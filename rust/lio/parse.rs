@@ -52,7 +52,10 @@ pub(crate) fn kstrtoull(s: &[u8], base: u32) -> Result<u64, ParseError> {
         if d >= base {
             break;
         }
-        match value.checked_mul(u64::from(base)).and_then(|v| v.checked_add(u64::from(d))) {
+        match value
+            .checked_mul(u64::from(base))
+            .and_then(|v| v.checked_add(u64::from(d)))
+        {
             Some(v) => value = v,
             None => overflow = true,
         }
@@ -103,7 +106,17 @@ mod tests {
 
     #[test]
     fn rejects_what_the_kernel_rejects() {
-        for bad in [&b""[..], b"\n", b"-1", b"12 ", b"1\n\n", b"abc", b"08", b" 1", b"1.5"] {
+        for bad in [
+            &b""[..],
+            b"\n",
+            b"-1",
+            b"12 ",
+            b"1\n\n",
+            b"abc",
+            b"08",
+            b" 1",
+            b"1.5",
+        ] {
             assert_eq!(kstrtoul(bad, 0), Err(ParseError::Invalid), "{:?}", bad);
         }
         assert_eq!(kstrtoul(b"1", 1), Err(ParseError::Invalid));
@@ -112,7 +125,10 @@ mod tests {
     #[test]
     fn overflow_is_range() {
         assert_eq!(kstrtoul(b"18446744073709551615", 10), Ok(u64::MAX));
-        assert_eq!(kstrtoul(b"18446744073709551616", 10), Err(ParseError::Range));
+        assert_eq!(
+            kstrtoul(b"18446744073709551616", 10),
+            Err(ParseError::Range)
+        );
         assert_eq!(kstrtoul(b"0x10000000000000000", 0), Err(ParseError::Range));
     }
 }
