@@ -20,7 +20,7 @@ use super::bindings as b;
 use super::page::Page;
 use core::marker::PhantomData;
 use core::ptr;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use kernel::error::to_result;
 use kernel::ffi::c_char;
 use kernel::init::{pin_init_from_closure, PinInit};
@@ -80,6 +80,8 @@ pub(crate) use configfs_default_groups;
 pub(crate) trait DefaultGroup {
     /// The C group.
     fn raw_group(&self) -> *mut b::config_group;
+    /// Records the parent item this group holds a reference on.
+    fn set_owner(&self, owner: *mut b::config_item);
     /// Links this group's own default groups below it, recursively.
     fn link_children(&self);
     /// Undoes [`DefaultGroup::link_children`], dropping the references configfs took.
@@ -173,17 +175,18 @@ pub(crate) struct ItemType<T> {
 unsafe impl<T> Sync for ItemType<T> {}
 
 impl<T: GroupData> ItemType<T> {
-    /// An item type owned by `owner` (configfs pins that module while items of this type
-    /// exist) with the attributes `attrs`.
-    pub(crate) const fn new<const N: usize>(
+    const fn build<const N: usize>(
         owner: &'static ThisModule,
         attrs: &'static AttributeList<T, N>,
+        item_ops: &'static b::configfs_item_operations,
+        group_ops: *const b::configfs_group_operations,
     ) -> Self {
         ItemType {
             raw: Opaque::new(b::config_item_type {
                 ct_owner: owner.as_ptr(),
-                ct_item_ops: ptr::null_mut(),
-                ct_group_ops: ptr::null_mut(),
+                // configfs only reads the operation tables.
+                ct_item_ops: ptr::from_ref(item_ops).cast_mut(),
+                ct_group_ops: group_ops.cast_mut(),
                 ct_attrs: attrs.0.as_ptr().cast_mut(),
                 ct_bin_attrs: ptr::null_mut(),
             }),
@@ -191,13 +194,106 @@ impl<T: GroupData> ItemType<T> {
         }
     }
 
+    /// An item type owned by `owner` (configfs pins that module while items of this type
+    /// exist) with the attributes `attrs`, whose directories take no `mkdir` or links.
+    pub(crate) const fn new<const N: usize>(
+        owner: &'static ThisModule,
+        attrs: &'static AttributeList<T, N>,
+    ) -> Self {
+        Self::build(owner, attrs, const { &OpsOf::<T>::RELEASE }, ptr::null())
+    }
+
     fn as_raw(&self) -> *mut b::config_item_type {
         self.raw.get()
     }
 }
 
+impl<T: GroupOperations> ItemType<T> {
+    /// As [`ItemType::new`], for directories in which `mkdir` makes `T::Child` groups.
+    pub(crate) const fn with_children<const N: usize>(
+        owner: &'static ThisModule,
+        attrs: &'static AttributeList<T, N>,
+    ) -> Self {
+        Self::build(
+            owner,
+            attrs,
+            const { &OpsOf::<T>::RELEASE },
+            const { &OpsOf::<T>::CHILDREN },
+        )
+    }
+}
+
+impl<T: LinkOperations> ItemType<T> {
+    /// As [`ItemType::new`], for directories in which symlinks to `T::Target` items may
+    /// be made.
+    pub(crate) const fn with_links<const N: usize>(
+        owner: &'static ThisModule,
+        attrs: &'static AttributeList<T, N>,
+    ) -> Self {
+        Self::build(owner, attrs, const { &OpsOf::<T>::LINKS }, ptr::null())
+    }
+}
+
+/// The C operation tables of items whose data is `T`.
+struct OpsOf<T>(PhantomData<T>);
+
+impl<T: GroupData> OpsOf<T> {
+    const RELEASE: b::configfs_item_operations = b::configfs_item_operations {
+        release: Some(release_trampoline::<T>),
+        allow_link: None,
+        drop_link: None,
+    };
+}
+
+impl<T: GroupOperations> OpsOf<T> {
+    const CHILDREN: b::configfs_group_operations = b::configfs_group_operations {
+        make_item: None,
+        make_group: Some(make_group_trampoline::<T>),
+        disconnect_notify: None,
+        drop_item: Some(drop_item_trampoline::<T>),
+        is_visible: None,
+        is_bin_visible: None,
+    };
+}
+
+impl<T: LinkOperations> OpsOf<T> {
+    const LINKS: b::configfs_item_operations = b::configfs_item_operations {
+        release: Some(release_trampoline::<T>),
+        allow_link: Some(allow_link_trampoline::<T>),
+        drop_link: Some(drop_link_trampoline::<T>),
+    };
+}
+
+/// What a directory does on `mkdir` and `rmdir` of its children.
+pub(crate) trait GroupOperations: GroupData + Sized {
+    /// The data of the children.
+    type Child: GroupData;
+
+    /// `mkdir NAME`: the new child, made with [`Group::new_child`]. Errors reach user space
+    /// as `mkdir`'s errno.
+    fn make_group(&self, name: &CStr) -> Result<Pin<KBox<Group<Self::Child>>>>;
+
+    /// `rmdir`: the child leaves configfs (its memory goes once nobody holds it).
+    fn drop_item(&self, _child: &Group<Self::Child>) {}
+}
+
+/// What a directory does when a symlink to a `Target` item is made in it or removed.
+pub(crate) trait LinkOperations: GroupData + Sized {
+    /// The data of the items links may point to.
+    type Target: GroupData;
+    /// Their item type: a link to any other item is refused with `EINVAL`.
+    const TARGET_TYPE: &'static ItemType<Self::Target>;
+
+    /// `ln -s TARGET DIR/NAME`; an error refuses the link.
+    fn allow_link(&self, target: &Self::Target) -> Result;
+
+    /// `rm DIR/NAME`.
+    fn drop_link(&self, target: &Self::Target);
+}
+
 /// Builds a `static` [`ItemType`] and its attributes. Each attribute is a name, a mode,
-/// and `show` and/or `store` functions of the data, matching the mode:
+/// and `show` and/or `store` functions of the data, matching the mode. The constructor is
+/// [`ItemType::new`] unless named (`= ItemType::with_children [...]`):
 ///
 /// ```ignore
 /// configfs_item_type! {
@@ -208,7 +304,12 @@ impl<T: GroupData> ItemType<T> {
 /// }
 /// ```
 macro_rules! configfs_item_type {
-    ($vis:vis static $name:ident : ItemType<$data:ty> = [
+    ($vis:vis static $name:ident : ItemType<$data:ty> = [$($body:tt)*];) => {
+        $crate::lio::configfs::configfs_item_type! {
+            $vis static $name: ItemType<$data> = ItemType::new [$($body)*];
+        }
+    };
+    ($vis:vis static $name:ident : ItemType<$data:ty> = ItemType::$ctor:ident [
         $( $attr:literal ($mode:literal $(, show: $show:path)? $(, store: $store:path)?) ),* $(,)?
     ];) => {
         $vis static $name: $crate::lio::configfs::ItemType<$data> = {
@@ -233,7 +334,7 @@ macro_rules! configfs_item_type {
                     ::core::ptr::null_mut(),
                 ])
             };
-            $crate::lio::configfs::ItemType::new(&crate::THIS_MODULE, &LIST)
+            $crate::lio::configfs::ItemType::$ctor(&crate::THIS_MODULE, &LIST)
         };
     };
     (@opt) => { None };
@@ -334,31 +435,41 @@ unsafe fn init_raw_group<T: GroupData>(
     unsafe { b::config_group_init_type_name(group, name.as_char_ptr(), ty.as_raw()) };
 }
 
-/// Links the default groups of `data` below `parent`, recursively.
+/// Links the default groups of `data` below `parent`, recursively. Each default group
+/// holds a reference on `parent` until configfs releases it, so the memory of a
+/// parent made by `mkdir` outlives every item embedded in it.
 fn link_default_groups<T: GroupData>(parent: *mut b::config_group, data: &T) {
     data.for_each_default_group(&mut |child| {
         // SAFETY: `parent` is an initialised group; `child` is an initialised group pinned
         // inside `data` (`GroupData` contract), so it outlives the link, which its owner
         // removes with `unlink_default_groups` before it is dropped.
         unsafe { b::lio_configfs_add_default_group(child.raw_group(), parent) };
+        // SAFETY: `parent` is initialised; the reference is dropped by the child's release.
+        let owner = unsafe { b::config_item_get(ptr::addr_of_mut!((*parent).cg_item)) };
+        child.set_owner(owner);
         child.link_children();
     });
 }
 
-/// Undoes [`link_default_groups`], children first.
+/// Undoes [`link_default_groups`], children first: drops the initial reference of each
+/// default group; each one's release then drops its reference on `parent`.
 fn unlink_default_groups<T: GroupData>(parent: *mut b::config_group, data: &T) {
     data.for_each_default_group(&mut |child| child.unlink_children());
     // SAFETY: `parent` is an initialised group whose `default_groups` list holds only the
-    // groups linked above; this drops their initial references, and they have no
-    // `release`, so no memory is freed here.
+    // groups linked above.
     unsafe { b::configfs_remove_default_groups(parent) };
 }
 
-/// A configfs group whose data is `T`, used as a default group inside its parent's data.
+/// A configfs group whose data is `T`: a default group embedded in its parent's data
+/// ([`Group::new`]), or a directory made by `mkdir` ([`Group::new_child`]).
 #[pin_data]
 pub(crate) struct Group<T: GroupData> {
     #[pin]
     raw: Opaque<b::config_group>,
+    /// The parent item this default group holds a reference on while configfs has it.
+    owner: AtomicPtr<b::config_item>,
+    /// Made by `mkdir`: a leaked `Pin<KBox<Self>>` that its release frees.
+    heap: bool,
     #[pin]
     data: T,
 }
@@ -370,24 +481,53 @@ unsafe impl<T: GroupData> Send for Group<T> {}
 unsafe impl<T: GroupData> Sync for Group<T> {}
 
 impl<T: GroupData> Group<T> {
-    /// A group called `name` of type `ty` holding `data`.
-    pub(crate) fn new(
-        name: &'static CStr,
+    fn init<'a>(
+        name: &'a CStr,
         ty: &'static ItemType<T>,
-        data: impl PinInit<T, Error>,
-    ) -> impl PinInit<Self, Error> {
+        heap: bool,
+        data: impl PinInit<T, Error> + 'a,
+    ) -> impl PinInit<Self, Error> + 'a {
         try_pin_init!(Self {
             raw <- {
                 let init = move |slot: *mut Opaque<b::config_group>| {
-                    // SAFETY: `slot` is valid for writes; `ty` is 'static.
+                    // SAFETY: `slot` is valid for writes; `ty` is 'static; the name is
+                    // copied by configfs.
                     unsafe { init_raw_group(Opaque::raw_get(slot), name, ty) };
                     Ok::<(), Error>(())
                 };
                 // SAFETY: `init` initialises the whole field and cannot fail.
                 unsafe { pin_init_from_closure(init) }
             },
+            owner: AtomicPtr::new(ptr::null_mut()),
+            heap,
             data <- data,
         }? Error)
+    }
+
+    /// A default group called `name` of type `ty` holding `data`, to be embedded in its
+    /// parent's data and named with [`configfs_default_groups!`].
+    pub(crate) fn new<'a>(
+        name: &'static CStr,
+        ty: &'static ItemType<T>,
+        data: impl PinInit<T, Error> + 'a,
+    ) -> impl PinInit<Self, Error> + 'a {
+        Self::init(name, ty, false, data)
+    }
+
+    /// The group `mkdir NAME` makes, for [`GroupOperations::make_group`].
+    pub(crate) fn new_child(
+        name: &CStr,
+        ty: &'static ItemType<T>,
+        data: impl PinInit<T, Error>,
+    ) -> Result<Pin<KBox<Self>>> {
+        KBox::pin_init(Self::init(name, ty, true, data), GFP_KERNEL)
+    }
+
+    /// The directory's name.
+    pub(crate) fn name(&self) -> &CStr {
+        // SAFETY: `ci_name` points to the NUL-terminated name configfs keeps for the
+        // item's whole life (set at initialisation, freed at release).
+        unsafe { CStr::from_char_ptr((*self.raw.get()).cg_item.ci_name) }
     }
 }
 
@@ -404,12 +544,134 @@ impl<T: GroupData> DefaultGroup for Group<T> {
         self.raw.get()
     }
 
+    fn set_owner(&self, owner: *mut b::config_item) {
+        self.owner.store(owner, Ordering::Release);
+    }
+
     fn link_children(&self) {
         link_default_groups(self.raw.get(), &self.data);
     }
 
     fn unlink_children(&self) {
         unlink_default_groups(self.raw.get(), &self.data);
+    }
+}
+
+/// The `Group<T>` whose item is `item`.
+///
+/// # Safety
+///
+/// `item` must belong to a live `Group<T>` (not to a subsystem's root).
+unsafe fn group_of<'a, T: GroupData>(item: *mut b::config_item) -> &'a Group<T> {
+    // SAFETY: `cg_item` is the first field of the `config_group` that is `Group<T>::raw`.
+    let g = unsafe {
+        kernel::container_of!(
+            item.cast::<Opaque<b::config_group>>(),
+            Group<T>,
+            raw
+        )
+    };
+    // SAFETY: live per the contract.
+    unsafe { &*g }
+}
+
+unsafe extern "C" fn release_trampoline<T: GroupData>(item: *mut b::config_item) {
+    // SAFETY: configfs calls release once, for an item of an `ItemType<T>` whose last
+    // reference went. A subsystem's root never gets here: `Subsystem` keeps its initial
+    // reference until its memory is gone. So the item is a `Group<T>`.
+    let group = unsafe { group_of::<T>(item) };
+    let owner = group.owner.swap(ptr::null_mut(), Ordering::AcqRel);
+    if group.heap {
+        let raw = ptr::from_ref(group).cast_mut();
+        // SAFETY: a `heap` group is the leaked `Pin<KBox<Group<T>>>` of `make_group`;
+        // this is its last user, so it is freed exactly once.
+        drop(unsafe { Pin::new_unchecked(KBox::from_raw(raw)) });
+    }
+    if !owner.is_null() {
+        // SAFETY: the reference taken in `link_default_groups`.
+        unsafe { b::config_item_put(owner) };
+    }
+}
+
+unsafe extern "C" fn make_group_trampoline<O: GroupOperations>(
+    group: *mut b::config_group,
+    name: *const c_char,
+) -> *mut b::config_group {
+    // SAFETY: configfs calls `make_group` on a linked group of an `ItemType<O>`.
+    let parent = unsafe { data_of::<O>(ptr::addr_of_mut!((*group).cg_item)) };
+    // SAFETY: configfs passes the NUL-terminated name of the new directory.
+    let name = unsafe { CStr::from_char_ptr(name) };
+    match parent.make_group(name) {
+        Ok(child) => {
+            let raw = child.raw_group();
+            child.link_children();
+            // SAFETY: configfs now owns the group through its initial reference; the
+            // allocation is reclaimed in `release_trampoline` (`heap` is set).
+            let _ = KBox::into_raw(unsafe { Pin::into_inner_unchecked(child) });
+            raw
+        }
+        Err(e) => e.to_errno() as isize as *mut b::config_group,
+    }
+}
+
+unsafe extern "C" fn drop_item_trampoline<O: GroupOperations>(
+    group: *mut b::config_group,
+    item: *mut b::config_item,
+) {
+    // SAFETY: configfs calls `drop_item` on the parent (a linked `ItemType<O>` group) of
+    // a child it made with `make_group`, which is a `Group<O::Child>`.
+    let (parent, child) = unsafe {
+        (
+            data_of::<O>(ptr::addr_of_mut!((*group).cg_item)),
+            group_of::<O::Child>(item),
+        )
+    };
+    parent.drop_item(child);
+    child.unlink_children();
+    // SAFETY: drops the reference `make_group` handed to configfs.
+    unsafe { b::config_item_put(item) };
+}
+
+/// Finds the data of a symlink's target, if it is an item of `L::TARGET_TYPE`.
+///
+/// # Safety
+///
+/// `target` must be a live item in configfs.
+unsafe fn link_target<'a, L: LinkOperations>(target: *mut b::config_item) -> Option<&'a L::Target> {
+    // SAFETY: `target` is valid (contract).
+    let ty = unsafe { (*target).ci_type };
+    if !ptr::eq(ty, L::TARGET_TYPE.as_raw()) {
+        return None;
+    }
+    // SAFETY: an item of `ItemType<L::Target>` in configfs belongs to a linked
+    // `Group<L::Target>` or registered `Subsystem<L::Target>`.
+    Some(unsafe { data_of::<L::Target>(target) })
+}
+
+unsafe extern "C" fn allow_link_trampoline<L: LinkOperations>(
+    src: *mut b::config_item,
+    target: *mut b::config_item,
+) -> kernel::ffi::c_int {
+    // SAFETY: configfs calls `allow_link` with the directory (an item of `ItemType<L>`)
+    // and the live target item, holding references on both.
+    let (dir, target) = unsafe { (data_of::<L>(src), link_target::<L>(target)) };
+    let Some(target) = target else {
+        return EINVAL.to_errno();
+    };
+    match dir.allow_link(target) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+unsafe extern "C" fn drop_link_trampoline<L: LinkOperations>(
+    src: *mut b::config_item,
+    target: *mut b::config_item,
+) {
+    // SAFETY: as for `allow_link`; only links `allow_link` accepted exist.
+    let (dir, target) = unsafe { (data_of::<L>(src), link_target::<L>(target)) };
+    if let Some(target) = target {
+        dir.drop_link(target);
     }
 }
 
