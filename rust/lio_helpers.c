@@ -4,6 +4,7 @@
  */
 #include <linux/configfs.h>
 #include <linux/fs.h>
+#include <linux/kmod.h>
 #include <linux/mutex.h>
 #include <linux/namei.h>
 #include <linux/path.h>
@@ -41,6 +42,11 @@ const char *lio_uts_machine(void)
 const char *lio_uts_release(void)
 {
 	return UTS_RELEASE;
+}
+
+int lio_request_module(const char *name)
+{
+	return request_module("%s", name);
 }
 
 int lio_path_is_dir(const char *path)

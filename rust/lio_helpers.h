@@ -19,6 +19,9 @@ const char *lio_uts_sysname(void);
 const char *lio_uts_machine(void);
 const char *lio_uts_release(void);
 
+/* request_module("%s", @name): 0 once the module is loaded, else nonzero. */
+int lio_request_module(const char *name);
+
 /* 0 if @path names an existing directory, else a negative errno. */
 int lio_path_is_dir(const char *path);
 

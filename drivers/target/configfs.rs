@@ -12,11 +12,16 @@
 //! ```
 
 use crate::alua::AluaGroup;
+use crate::backend::BACKEND_MODULES;
+use crate::hba::Hba;
+use crate::lio::configfs::GroupOperations;
 use crate::lio::configfs::{configfs_default_groups, configfs_item_type, Group, Subsystem};
+use crate::lio::kmod;
 use crate::lio::page::Page;
 use crate::lio::parse::c_text;
 use crate::lio::{uts, vfs};
 use core::fmt::Write;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -144,18 +149,50 @@ impl TargetRoot {
 pub(crate) struct CoreGroup {
     #[pin]
     alua: Group<AluaGroup>,
+    /// `hba_id_counter`: the index the next HBA gets.
+    hba_id_counter: AtomicU32,
+    /// The index of the core's internal HBA for the virtual LUN 0 device
+    /// (`core_dev_setup_virtual_lun0()`), which is made at load time and never shows
+    /// in configfs, so user HBAs count from 1 as in LIO.
+    lun0_hba_id: u32,
+    /// `sub_api_initialized`: the backend modules were requested once.
+    backends_requested: AtomicBool,
 }
 
 configfs_default_groups!(CoreGroup: alua);
 
 configfs_item_type! {
-    static CORE_TYPE: ItemType<CoreGroup> = [];
+    static CORE_TYPE: ItemType<CoreGroup> = ItemType::with_children [];
 }
 
 impl CoreGroup {
     fn new() -> impl PinInit<Self, Error> {
         try_pin_init!(CoreGroup {
             alua <- AluaGroup::group(),
+            hba_id_counter: AtomicU32::new(1),
+            lun0_hba_id: 0,
+            backends_requested: AtomicBool::new(false),
         }? Error)
+    }
+
+    /// `transport_subsystem_check_init()`: load the backend modules once.
+    fn request_backend_modules(&self) {
+        if self.backends_requested.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        for module in BACKEND_MODULES {
+            if kmod::request_module(module).is_err() {
+                pr_err!("Unable to load {}\n", module);
+            }
+        }
+    }
+}
+
+impl GroupOperations for CoreGroup {
+    type Child = Hba;
+
+    fn make_group(&self, name: &CStr) -> Result<Pin<KBox<Group<Hba>>>> {
+        self.request_backend_modules();
+        Hba::new_group(name, &self.hba_id_counter)
     }
 }

@@ -14,7 +14,9 @@ use kernel::prelude::*;
 mod lio;
 
 mod alua;
+mod backend;
 mod configfs;
+mod hba;
 
 module! {
     type: TargetCoreMod,

@@ -564,13 +564,7 @@ impl<T: GroupData> DefaultGroup for Group<T> {
 /// `item` must belong to a live `Group<T>` (not to a subsystem's root).
 unsafe fn group_of<'a, T: GroupData>(item: *mut b::config_item) -> &'a Group<T> {
     // SAFETY: `cg_item` is the first field of the `config_group` that is `Group<T>::raw`.
-    let g = unsafe {
-        kernel::container_of!(
-            item.cast::<Opaque<b::config_group>>(),
-            Group<T>,
-            raw
-        )
-    };
+    let g = unsafe { kernel::container_of!(item.cast::<Opaque<b::config_group>>(), Group<T>, raw) };
     // SAFETY: live per the contract.
     unsafe { &*g }
 }

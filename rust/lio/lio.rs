@@ -9,6 +9,8 @@
 
 pub(crate) mod bindings;
 pub(crate) mod configfs;
+pub(crate) mod errno;
+pub(crate) mod kmod;
 pub(crate) mod page;
 pub(crate) mod parse;
 pub(crate) mod uts;

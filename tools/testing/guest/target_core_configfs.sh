@@ -56,6 +56,29 @@ check_fails "[$impl] lu_gp_id rejects a non-number" "Invalid argument" put abc $
 check_fails "[$impl] lu_gp_id rejects more than 16 bits" "Invalid argument" put 65536 $G/lu_gp_id
 check_fails "[$impl] rmdir of a default group is refused" "Operation not permitted" rmdir $G
 
+# HBAs: core/<plugin>_<N>.
+C=$T/core
+check "[$impl] mkdir core/rd_mcp_0" mkdir $C/rd_mcp_0
+check_eq "[$impl] hba_info of the first HBA" "HBA Index: 1 plugin: rd_mcp version: v5.0" "$(cat $C/rd_mcp_0/hba_info)"
+check_eq "[$impl] hba_mode" 0 "$(cat $C/rd_mcp_0/hba_mode)"
+check_fails "[$impl] rd_mcp has no hba_mode" "Invalid argument" put 1 $C/rd_mcp_0/hba_mode
+check_fails "[$impl] an HBA name needs a _" "Invalid argument" mkdir $C/rdmcp
+check_fails "[$impl] an HBA index is a number" "Invalid argument" mkdir $C/rd_mcp_x
+check_fails "[$impl] an unknown backend is refused" "Invalid argument" mkdir $C/nosuch_0
+check_fails "[$impl] an HBA name is shorter than 64" "File name too long" \
+	mkdir $C/rd_mcp_$(printf '1%.0s' $(seq 60))
+check "[$impl] mkdir core/rd_mcp_0x10 (hex index)" mkdir $C/rd_mcp_0x10
+check_eq "[$impl] refused HBAs take no index" "HBA Index: 2 plugin: rd_mcp version: v5.0" \
+	"$(cat $C/rd_mcp_0x10/hba_info)"
+check "[$impl] dmesg names the missing _" \
+	sh -c "dmesg | grep -q 'Unable to locate \"_\" for \\\$SUBSYSTEM_PLUGIN_\\\$HOST_ID'"
+(cd $T && find . -mindepth 1 -printf '%y %m %P\n' | sort) >"$OUT/tree-hba-$impl.txt"
+check "[$impl] rmdir the HBAs" rmdir $C/rd_mcp_0 $C/rd_mcp_0x10
+check "[$impl] mkdir after rmdir" mkdir $C/rd_mcp_1
+check_eq "[$impl] HBA indexes are not reused" "HBA Index: 3 plugin: rd_mcp version: v5.0" "$(cat $C/rd_mcp_1/hba_info)"
+check "[$impl] rmmod is refused while an HBA exists" sh -c "! rmmod target_core_mod 2>/dev/null"
+check "[$impl] rmdir core/rd_mcp_1" rmdir $C/rd_mcp_1
+
 # Reading every readable attribute works (no oops, no error).
 readable=$(find $T -type f -perm -0444)
 for f in $readable; do
@@ -63,7 +86,15 @@ for f in $readable; do
 done
 ok "[$impl] every readable attribute reads"
 
-check "[$impl] rmmod target_core_mod" rmmod target_core_mod
+# target_core_mod and the backend modules the first HBA loaded.
+unload_target() {
+	local m
+	for m in $(ls /sys/module/target_core_mod/holders 2>/dev/null); do
+		rmmod "$m" || return 1
+	done
+	rmmod target_core_mod
+}
+check "[$impl] unload target_core_mod and its backends" unload_target
 check "[$impl] the tree is gone after rmmod" test ! -e $T
 check "[$impl] modprobe again" modprobe target_core_mod
 check "[$impl] rmmod again" rmmod target_core_mod

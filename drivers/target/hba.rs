@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! HBAs: the `core/<plugin>_<N>` directories devices are made in (LIO:
+//! `target_core_hba.c` and the HBA part of `target_core_configfs.c`).
+
+use crate::backend::{self, BackendOps};
+use crate::lio::configfs::{configfs_default_groups, configfs_item_type, Group};
+use crate::lio::page::Page;
+use crate::lio::parse::{c_text, kstrtoul};
+use core::fmt::Write;
+use core::sync::atomic::{AtomicU32, Ordering};
+use kernel::prelude::*;
+use kernel::str::CStr;
+
+/// `TARGET_CORE_NAME_MAX_LEN`.
+const TARGET_CORE_NAME_MAX_LEN: usize = 64;
+
+/// An HBA (`struct se_hba`).
+pub(crate) struct Hba {
+    /// `hba_id`: the core-wide index shown by `hba_info`.
+    pub(crate) hba_id: u32,
+    /// The backend named by the directory.
+    pub(crate) backend: &'static BackendOps,
+}
+
+configfs_default_groups!(Hba:);
+
+configfs_item_type! {
+    pub(crate) static HBA_TYPE: ItemType<Hba> = [
+        "hba_info" (0o444, show: Hba::hba_info_show),
+        "hba_mode" (0o644, show: Hba::hba_mode_show, store: Hba::hba_mode_store),
+    ];
+}
+
+/// How an HBA directory name splits (`target_core_call_addhbatotarget()`).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct HbaName<'a> {
+    /// The plugin (backend) name.
+    pub(crate) plugin: &'a [u8],
+    /// The number after it.
+    pub(crate) plugin_dep_id: u32,
+}
+
+/// Splits `<plugin>_<N>`: the plugin is the text before the first `_`, or before the
+/// second one if there is a second (`rd_mcp_0`); `N` is parsed with `kstrtoul(.., 0)`.
+pub(crate) fn parse_hba_name(name: &[u8]) -> Result<HbaName<'_>> {
+    if name.len() >= TARGET_CORE_NAME_MAX_LEN {
+        pr_err!(
+            "Passed *name strlen(): {} exceeds TARGET_CORE_NAME_MAX_LEN: {}\n",
+            name.len(),
+            TARGET_CORE_NAME_MAX_LEN
+        );
+        return Err(crate::lio::errno::enametoolong());
+    }
+    let Some(first) = name.iter().position(|&c| c == b'_') else {
+        pr_err!("Unable to locate \"_\" for $SUBSYSTEM_PLUGIN_$HOST_ID\n");
+        return Err(EINVAL);
+    };
+    let after_first = first + 1;
+    let split = match name[after_first..].iter().position(|&c| c == b'_') {
+        Some(second) => after_first + second,
+        None => first,
+    };
+    let id = kstrtoul(&name[split + 1..], 0).map_err(|e| {
+        let e = Error::from(e);
+        pr_err!("kstrtoul() returned {} for plugin_dep_id\n", e.to_errno());
+        e
+    })?;
+    Ok(HbaName {
+        plugin: &name[..split],
+        // `plugin_dep_id` is an unsigned long handed on as a u32, as in LIO.
+        plugin_dep_id: id as u32,
+    })
+}
+
+impl Hba {
+    /// `core_alloc_hba()` + the configfs group of `mkdir core/NAME`.
+    /// The index comes from `hba_id_counter` once the HBA is known to be valid.
+    pub(crate) fn new_group(
+        name: &CStr,
+        hba_id_counter: &AtomicU32,
+    ) -> Result<Pin<KBox<Group<Hba>>>> {
+        let parsed = parse_hba_name(c_text(name.as_bytes()))?;
+        let Some(backend) = backend::core_get_backend(parsed.plugin) else {
+            return Err(EINVAL);
+        };
+        let hba_id = hba_id_counter.fetch_add(1, Ordering::Relaxed);
+        let hba = Hba { hba_id, backend };
+        pr_debug!(
+            "CORE_HBA[{}] - Attached {} HBA {} to Generic Target Core\n",
+            hba.hba_id,
+            backend.name,
+            parsed.plugin_dep_id
+        );
+        Group::new_child(name, &HBA_TYPE, hba)
+    }
+
+    fn hba_info_show(&self, page: &mut Page<'_>) -> Result {
+        writeln!(
+            page,
+            "HBA Index: {} plugin: {} version: {}",
+            self.hba_id,
+            self.backend.name,
+            crate::TARGET_CORE_VERSION
+        )?;
+        Ok(())
+    }
+
+    fn hba_mode_show(&self, page: &mut Page<'_>) -> Result {
+        // Only pass-through backends have a mode; none of lio-rs's do yet.
+        writeln!(page, "0")?;
+        Ok(())
+    }
+
+    fn hba_mode_store(&self, input: &[u8]) -> Result {
+        if !self.backend.has_hba_mode {
+            return Err(EINVAL);
+        }
+        let _mode = kstrtoul(input, 0).map_err(|e| {
+            let e = Error::from(e);
+            pr_err!("Unable to extract hba mode flag: {}\n", e.to_errno());
+            e
+        })?;
+        Err(EINVAL)
+    }
+}

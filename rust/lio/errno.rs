@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! errno values that 6.12's `kernel::error::code` lacks.
+
+use kernel::error::Error;
+
+/// `-ENAMETOOLONG`.
+pub(crate) fn enametoolong() -> Error {
+    Error::from_errno(-(kernel::bindings::ENAMETOOLONG as i32))
+}
