@@ -24,7 +24,11 @@ setup:
 kernel:
 	scripts/kernel build $(KVARIANT)
 
+# Objects built against one kernel variant must not be linked against another: kbuild's
+# command-line tracking cannot tell the two build directories apart.
 modules: kernel
+	@if [ "$$(cat .lio-rs-kdir 2>/dev/null)" != "$(KDIR)" ]; then \
+		$(KMAKE) clean >/dev/null; echo "$(KDIR)" >.lio-rs-kdir; fi
 	+$(KMAKE) modules
 
 run: modules
