@@ -25,7 +25,7 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::str::CStr;
-use kernel::sync::Mutex;
+use kernel::sync::{Arc, Mutex};
 
 /// `DB_ROOT_LEN`: the longest `dbroot` path plus its NUL.
 const DB_ROOT_LEN: usize = 4096;
@@ -34,15 +34,20 @@ const DB_ROOT_DEFAULT: &CStr = kernel::c_str!("/var/target");
 /// `DB_ROOT_PREFERRED`, used when it exists at load time.
 const DB_ROOT_PREFERRED: &CStr = kernel::c_str!("/etc/target");
 
-/// Where the engine keeps persistent state (PR APTPL and ALUA metadata files).
+/// Where the engine keeps persistent state (PR APTPL and ALUA metadata files), and how
+/// many devices exist (`target_devices`): the path cannot change while any does. One
+/// lock guards both, as `target_devices_lock` does in LIO.
 pub(crate) struct DbRoot {
     path: [u8; DB_ROOT_LEN],
+    /// `target_devices`.
+    pub(crate) devices: u32,
 }
 
 impl DbRoot {
     fn new(path: &CStr) -> Self {
         let mut db = DbRoot {
             path: [0; DB_ROOT_LEN],
+            devices: 0,
         };
         let bytes = path.as_bytes();
         let n = bytes.len().min(DB_ROOT_LEN - 1);
@@ -58,8 +63,7 @@ impl DbRoot {
 /// The data of `/sys/kernel/config/target`.
 #[pin_data]
 pub(crate) struct TargetRoot {
-    #[pin]
-    dbroot: Mutex<DbRoot>,
+    dbroot: Arc<Mutex<DbRoot>>,
     #[pin]
     core: Group<CoreGroup>,
 }
@@ -75,21 +79,26 @@ configfs_item_type! {
 
 impl TargetRoot {
     /// The registered `target` subsystem.
-    pub(crate) fn subsystem() -> impl PinInit<Subsystem<TargetRoot>, Error> {
+    pub(crate) fn subsystem() -> Result<impl PinInit<Subsystem<TargetRoot>, Error>> {
         // target_init_dbroot(): prefer /etc/target when it exists.
         let initial = if vfs::require_directory(DB_ROOT_PREFERRED).is_ok() {
             DB_ROOT_PREFERRED
         } else {
             DB_ROOT_DEFAULT
         };
-        Subsystem::new(
+        let dbroot = Arc::pin_init(new_mutex!(DbRoot::new(initial)), GFP_KERNEL)?;
+        Ok(Subsystem::new(
             kernel::c_str!("target"),
             &TARGET_ROOT_TYPE,
             try_pin_init!(TargetRoot {
-                dbroot <- new_mutex!(DbRoot::new(initial)),
-                core <- Group::new(kernel::c_str!("core"), &CORE_TYPE, CoreGroup::new()),
+                dbroot: dbroot.clone(),
+                core <- Group::new(
+                    kernel::c_str!("core"),
+                    &CORE_TYPE,
+                    CoreGroup::new(dbroot.clone())
+                ),
             }? Error),
-        )
+        ))
     }
 
     fn version_show(&self, page: &mut Page<'_>) -> Result {
@@ -113,6 +122,10 @@ impl TargetRoot {
 
     fn dbroot_store(&self, input: &[u8]) -> Result {
         let mut db = self.dbroot.lock();
+        if db.devices != 0 {
+            pr_err!("db_root: cannot be changed because it's in use\n");
+            return Err(EINVAL);
+        }
         if input.len() > DB_ROOT_LEN - 1 {
             pr_err!(
                 "db_root: count {} exceeds DB_ROOT_LEN-1: {}\n",
@@ -157,6 +170,7 @@ pub(crate) struct CoreGroup {
     lun0_hba_id: u32,
     /// `sub_api_initialized`: the backend modules were requested once.
     backends_requested: AtomicBool,
+    dbroot: Arc<Mutex<DbRoot>>,
 }
 
 configfs_default_groups!(CoreGroup: alua);
@@ -166,12 +180,13 @@ configfs_item_type! {
 }
 
 impl CoreGroup {
-    fn new() -> impl PinInit<Self, Error> {
+    fn new(dbroot: Arc<Mutex<DbRoot>>) -> impl PinInit<Self, Error> {
         try_pin_init!(CoreGroup {
             alua <- AluaGroup::group(),
             hba_id_counter: AtomicU32::new(1),
             lun0_hba_id: 0,
             backends_requested: AtomicBool::new(false),
+            dbroot,
         }? Error)
     }
 
@@ -193,6 +208,6 @@ impl GroupOperations for CoreGroup {
 
     fn make_group(&self, name: &CStr) -> Result<Pin<KBox<Group<Hba>>>> {
         self.request_backend_modules();
-        Hba::new_group(name, &self.hba_id_counter)
+        Hba::new_group(name, &self.hba_id_counter, &self.dbroot)
     }
 }

@@ -4,16 +4,29 @@
 //! `target_core_hba.c` and the HBA part of `target_core_configfs.c`).
 
 use crate::backend::{self, BackendOps};
-use crate::lio::configfs::{configfs_default_groups, configfs_item_type, Group};
+use crate::configfs::DbRoot;
+use crate::device::SeDevice;
+use crate::lio::configfs::{configfs_default_groups, configfs_item_type, Group, GroupOperations};
 use crate::lio::page::Page;
 use crate::lio::parse::{c_text, kstrtoul};
 use core::fmt::Write;
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::prelude::*;
 use kernel::str::CStr;
+use kernel::sync::{Arc, Mutex};
 
 /// `TARGET_CORE_NAME_MAX_LEN`.
 const TARGET_CORE_NAME_MAX_LEN: usize = 64;
+
+/// What an HBA shares with its devices.
+pub(crate) struct HbaShared {
+    /// The core's `dbroot` and device count (`target_devices`).
+    pub(crate) dbroot: Arc<Mutex<DbRoot>>,
+    /// `rd_host_dev_id_count`: the `rd_dev_id` of the next enabled ramdisk.
+    pub(crate) rd_host_dev_id_count: AtomicU32,
+    /// `dev_count`: enabled devices.
+    pub(crate) dev_count: AtomicU32,
+}
 
 /// An HBA (`struct se_hba`).
 pub(crate) struct Hba {
@@ -21,12 +34,13 @@ pub(crate) struct Hba {
     pub(crate) hba_id: u32,
     /// The backend named by the directory.
     pub(crate) backend: &'static BackendOps,
+    shared: Arc<HbaShared>,
 }
 
 configfs_default_groups!(Hba:);
 
 configfs_item_type! {
-    pub(crate) static HBA_TYPE: ItemType<Hba> = [
+    pub(crate) static HBA_TYPE: ItemType<Hba> = ItemType::with_children [
         "hba_info" (0o444, show: Hba::hba_info_show),
         "hba_mode" (0o644, show: Hba::hba_mode_show, store: Hba::hba_mode_store),
     ];
@@ -79,13 +93,26 @@ impl Hba {
     pub(crate) fn new_group(
         name: &CStr,
         hba_id_counter: &AtomicU32,
+        dbroot: &Arc<Mutex<DbRoot>>,
     ) -> Result<Pin<KBox<Group<Hba>>>> {
         let parsed = parse_hba_name(c_text(name.as_bytes()))?;
         let Some(backend) = backend::core_get_backend(parsed.plugin) else {
             return Err(EINVAL);
         };
+        let shared = Arc::new(
+            HbaShared {
+                dbroot: dbroot.clone(),
+                rd_host_dev_id_count: AtomicU32::new(0),
+                dev_count: AtomicU32::new(0),
+            },
+            GFP_KERNEL,
+        )?;
         let hba_id = hba_id_counter.fetch_add(1, Ordering::Relaxed);
-        let hba = Hba { hba_id, backend };
+        let hba = Hba {
+            hba_id,
+            backend,
+            shared,
+        };
         pr_debug!(
             "CORE_HBA[{}] - Attached {} HBA {} to Generic Target Core\n",
             hba.hba_id,
@@ -107,7 +134,8 @@ impl Hba {
     }
 
     fn hba_mode_show(&self, page: &mut Page<'_>) -> Result {
-        // Only pass-through backends have a mode; none of lio-rs's do yet.
+        // HBA_FLAGS_PSCSI_MODE: only pass-through backends have a mode; none of lio-rs's
+        // do yet.
         writeln!(page, "0")?;
         Ok(())
     }
@@ -121,6 +149,28 @@ impl Hba {
             pr_err!("Unable to extract hba mode flag: {}\n", e.to_errno());
             e
         })?;
+        if self.shared.dev_count.load(Ordering::Relaxed) != 0 {
+            pr_err!("Unable to set hba_mode with active devices\n");
+            return Err(EINVAL);
+        }
         Err(EINVAL)
+    }
+}
+
+impl GroupOperations for Hba {
+    type Child = SeDevice;
+
+    /// `target_core_make_subdev()`.
+    fn make_group(&self, name: &CStr) -> Result<Pin<KBox<Group<SeDevice>>>> {
+        let dev = SeDevice::new_group(name, self.shared.clone())?;
+        self.shared.dbroot.lock().devices += 1;
+        Ok(dev)
+    }
+
+    /// `target_core_drop_subdev()`.
+    fn drop_item(&self, dev: &Group<SeDevice>) {
+        dev.on_drop();
+        let mut db = dev.dbroot().lock();
+        db.devices = db.devices.saturating_sub(1);
     }
 }

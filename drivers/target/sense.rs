@@ -501,24 +501,69 @@ mod tests {
     fn fixed_format_rows_of_the_detail_table() {
         // (reason, key, asc, ascq) as in LIO's sense_detail_table[].
         let rows = [
-            (SenseReason::UnsupportedScsiOpcode, ILLEGAL_REQUEST, 0x20, 0x00),
+            (
+                SenseReason::UnsupportedScsiOpcode,
+                ILLEGAL_REQUEST,
+                0x20,
+                0x00,
+            ),
             (SenseReason::InvalidCdbField, ILLEGAL_REQUEST, 0x24, 0x00),
             (SenseReason::UnknownModePage, ILLEGAL_REQUEST, 0x24, 0x00),
             (SenseReason::AddressOutOfRange, ILLEGAL_REQUEST, 0x21, 0x00),
-            (SenseReason::InvalidParameterList, ILLEGAL_REQUEST, 0x26, 0x00),
-            (SenseReason::ParameterListLengthError, ILLEGAL_REQUEST, 0x1a, 0x00),
+            (
+                SenseReason::InvalidParameterList,
+                ILLEGAL_REQUEST,
+                0x26,
+                0x00,
+            ),
+            (
+                SenseReason::ParameterListLengthError,
+                ILLEGAL_REQUEST,
+                0x1a,
+                0x00,
+            ),
             (SenseReason::WriteProtected, DATA_PROTECT, 0x27, 0x00),
             (SenseReason::NonExistentLun, ILLEGAL_REQUEST, 0x25, 0x00),
-            (SenseReason::LogicalUnitCommunicationFailure, NOT_READY, 0x08, 0x00),
-            (SenseReason::InvalidFieldInCommandIu, ILLEGAL_REQUEST, 0x0e, 0x03),
-            (SenseReason::TooManySegmentDescs, ILLEGAL_REQUEST, 0x26, 0x08),
-            (SenseReason::InsufficientRegistrationResources, ILLEGAL_REQUEST, 0x55, 0x04),
+            (
+                SenseReason::LogicalUnitCommunicationFailure,
+                NOT_READY,
+                0x08,
+                0x00,
+            ),
+            (
+                SenseReason::InvalidFieldInCommandIu,
+                ILLEGAL_REQUEST,
+                0x0e,
+                0x03,
+            ),
+            (
+                SenseReason::TooManySegmentDescs,
+                ILLEGAL_REQUEST,
+                0x26,
+                0x08,
+            ),
+            (
+                SenseReason::InsufficientRegistrationResources,
+                ILLEGAL_REQUEST,
+                0x55,
+                0x04,
+            ),
             (SenseReason::AluaTgPtStandby, NOT_READY, 0x04, 0x0b),
             (SenseReason::AluaTgPtUnavailable, NOT_READY, 0x04, 0x0c),
             (SenseReason::AluaStateTransition, NOT_READY, 0x04, 0x0a),
             (SenseReason::AluaOffline, NOT_READY, 0x04, 0x12),
-            (SenseReason::CopyTargetDeviceNotReachable, COPY_ABORTED, 0x0d, 0x02),
-            (SenseReason::CheckConditionAbortCmd, ABORTED_COMMAND, 0x29, 0x03),
+            (
+                SenseReason::CopyTargetDeviceNotReachable,
+                COPY_ABORTED,
+                0x0d,
+                0x02,
+            ),
+            (
+                SenseReason::CheckConditionAbortCmd,
+                ABORTED_COMMAND,
+                0x29,
+                0x03,
+            ),
         ];
         for (reason, key, asc, ascq) in rows {
             let (buf, cc) = sense(reason, false, 0);
@@ -539,9 +584,7 @@ mod tests {
         let (buf, _) = sense(SenseReason::MiscompareVerify, false, 0x1234);
         assert_eq!(
             &buf[..18],
-            &[
-                0xf0, 0, MISCOMPARE, 0x00, 0x00, 0x12, 0x34, 0x0a, 0, 0, 0, 0, 0x1d, 0, 0, 0, 0, 0
-            ]
+            &[0xf0, 0, MISCOMPARE, 0x00, 0x00, 0x12, 0x34, 0x0a, 0, 0, 0, 0, 0x1d, 0, 0, 0, 0, 0]
         );
         // An offset beyond 32 bits: low bits stored, VALID cleared.
         let (buf, _) = sense(SenseReason::MiscompareVerify, false, 0x1_0000_0001);
@@ -555,8 +598,8 @@ mod tests {
         assert_eq!(
             &buf[..20],
             &[
-                0x72, MISCOMPARE, 0x1d, 0x00, 0, 0, 0, 0x0c, 0x00, 0x0a, 0x80, 0x00, 1, 2, 3, 4,
-                5, 6, 7, 8
+                0x72, MISCOMPARE, 0x1d, 0x00, 0, 0, 0, 0x0c, 0x00, 0x0a, 0x80, 0x00, 1, 2, 3, 4, 5,
+                6, 7, 8
             ]
         );
         assert!(buf[20..].iter().all(|&b| b == 0));
@@ -616,7 +659,10 @@ mod tests {
     #[test]
     fn statuses_without_sense() {
         for (reason, status) in [
-            (SenseReason::ReservationConflict, SAM_STAT_RESERVATION_CONFLICT),
+            (
+                SenseReason::ReservationConflict,
+                SAM_STAT_RESERVATION_CONFLICT,
+            ),
             (SenseReason::OutOfResources, SAM_STAT_TASK_SET_FULL),
             (SenseReason::LunBusy, SAM_STAT_BUSY),
         ] {
@@ -649,7 +695,10 @@ mod tests {
             );
             assert_eq!(cc.scsi_status, SAM_STAT_CHECK_CONDITION);
         }
-        assert_eq!(scsi_sense_desc_find(&[0x72, 0, 0, 0, 0, 0, 0, 200], 8, 0), None);
+        assert_eq!(
+            scsi_sense_desc_find(&[0x72, 0, 0, 0, 0, 0, 0, 200], 8, 0),
+            None
+        );
         // A truncated descriptor list ends the search without reading past it.
         let s = [0x72, 5, 0x24, 0, 0, 0, 0, 3, 9, 0x20, 0];
         assert_eq!(scsi_sense_desc_find(&s, s.len(), 0), None);

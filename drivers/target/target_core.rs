@@ -16,7 +16,9 @@ mod lio;
 mod alua;
 mod backend;
 mod configfs;
+mod device;
 mod hba;
+mod rd;
 
 module! {
     type: TargetCoreMod,
@@ -42,7 +44,7 @@ impl kernel::Module for TargetCoreMod {
             lio::uts::machine(),
             lio::uts::release()
         );
-        let root = KBox::pin_init(configfs::TargetRoot::subsystem(), GFP_KERNEL)?;
+        let root = KBox::pin_init(configfs::TargetRoot::subsystem()?, GFP_KERNEL)?;
         pr_info!(
             "TARGET_CORE[0]: Initialized ConfigFS Fabric Infrastructure: v5.0 on {}/{} on {}\n",
             lio::uts::sysname(),

@@ -69,6 +69,8 @@ macro_rules! configfs_default_groups {
                 &self,
                 _f: &mut dyn FnMut(&dyn $crate::lio::configfs::DefaultGroup),
             ) {
+                // A field named twice does not compile (E0025): no group is linked twice.
+                let Self { $($field: _,)* .. } = self;
                 $( _f(&self.$field); )*
             }
         }
@@ -76,16 +78,20 @@ macro_rules! configfs_default_groups {
 }
 pub(crate) use configfs_default_groups;
 
+/// Proof of being inside this file: the [`DefaultGroup`] methods take one, so only the
+/// linking code here can call them (calling them twice would corrupt configfs' lists).
+pub(crate) struct Token(());
+
 /// A group as its parent sees it when linking its default groups.
 pub(crate) trait DefaultGroup {
     /// The C group.
-    fn raw_group(&self) -> *mut b::config_group;
+    fn raw_group(&self, _: Token) -> *mut b::config_group;
     /// Records the parent item this group holds a reference on.
-    fn set_owner(&self, owner: *mut b::config_item);
+    fn set_owner(&self, owner: *mut b::config_item, _: Token);
     /// Links this group's own default groups below it, recursively.
-    fn link_children(&self);
+    fn link_children(&self, _: Token);
     /// Undoes [`DefaultGroup::link_children`], dropping the references configfs took.
-    fn unlink_children(&self);
+    fn unlink_children(&self, _: Token);
 }
 
 /// One attribute of items whose data is `T`. Built by [`configfs_item_type!`].
@@ -383,7 +389,8 @@ unsafe extern "C" fn show_trampoline<O: AttributeOps>(
     page: *mut c_char,
 ) -> isize {
     // SAFETY: configfs calls `show` of an attribute of `ItemType<O::Data>` with an item
-    // of that type, while holding a reference on the item (the open file does).
+    // of that type, under `frag_sem` and only while the directory is not dead (rmdir and
+    // unregistration mark it dead first, under the same semaphore), so the item is live.
     let data = unsafe { data_of::<O::Data>(item) };
     // SAFETY: configfs hands `show` a zeroed buffer of `PAGE_SIZE` bytes.
     let buf =
@@ -419,7 +426,8 @@ unsafe extern "C" fn store_trampoline<O: AttributeOps>(
 }
 
 /// Zeroes a C group and names it, as `config_group_init_type_name` expects (C callers
-/// allocate groups with `kzalloc`).
+/// allocate groups with `kzalloc`). Names of 20 bytes or more are allocated; when that
+/// fails configfs leaves the name NULL, which is reported as `ENOMEM`.
 ///
 /// # Safety
 ///
@@ -428,11 +436,33 @@ unsafe fn init_raw_group<T: GroupData>(
     group: *mut b::config_group,
     name: &CStr,
     ty: &'static ItemType<T>,
-) {
+) -> Result {
     // SAFETY: `group` is valid for writes (contract); all-zero is a valid config_group.
     unsafe { ptr::write_bytes(group, 0, 1) };
     // SAFETY: `group` is zeroed; the name is copied; `ty` is 'static.
     unsafe { b::config_group_init_type_name(group, name.as_char_ptr(), ty.as_raw()) };
+    // SAFETY: `group` is initialised.
+    if unsafe { (*group).cg_item.ci_name }.is_null() {
+        return Err(ENOMEM);
+    }
+    Ok(())
+}
+
+/// Frees a name `config_item_set_name` allocated, if the item was never released
+/// (`config_item_cleanup` frees it and sets it to NULL otherwise).
+///
+/// # Safety
+///
+/// `item` must be initialised and no longer used by configfs.
+unsafe fn free_unreleased_name(item: *mut b::config_item) {
+    // SAFETY: `item` is valid (contract).
+    let (name, inline) = unsafe { ((*item).ci_name, ptr::addr_of_mut!((*item).ci_namebuf)) };
+    if !name.is_null() && !ptr::eq(name, inline.cast()) {
+        // SAFETY: a name outside `ci_namebuf` was allocated with kmalloc by configfs.
+        unsafe { kernel::bindings::kfree(name.cast()) };
+        // SAFETY: `item` is valid; nobody reads the name any more.
+        unsafe { (*item).ci_name = ptr::null_mut() };
+    }
 }
 
 /// Links the default groups of `data` below `parent`, recursively. Each default group
@@ -443,18 +473,18 @@ fn link_default_groups<T: GroupData>(parent: *mut b::config_group, data: &T) {
         // SAFETY: `parent` is an initialised group; `child` is an initialised group pinned
         // inside `data` (`GroupData` contract), so it outlives the link, which its owner
         // removes with `unlink_default_groups` before it is dropped.
-        unsafe { b::lio_configfs_add_default_group(child.raw_group(), parent) };
+        unsafe { b::lio_configfs_add_default_group(child.raw_group(Token(())), parent) };
         // SAFETY: `parent` is initialised; the reference is dropped by the child's release.
         let owner = unsafe { b::config_item_get(ptr::addr_of_mut!((*parent).cg_item)) };
-        child.set_owner(owner);
-        child.link_children();
+        child.set_owner(owner, Token(()));
+        child.link_children(Token(()));
     });
 }
 
 /// Undoes [`link_default_groups`], children first: drops the initial reference of each
 /// default group; each one's release then drops its reference on `parent`.
 fn unlink_default_groups<T: GroupData>(parent: *mut b::config_group, data: &T) {
-    data.for_each_default_group(&mut |child| child.unlink_children());
+    data.for_each_default_group(&mut |child| child.unlink_children(Token(())));
     // SAFETY: `parent` is an initialised group whose `default_groups` list holds only the
     // groups linked above.
     unsafe { b::configfs_remove_default_groups(parent) };
@@ -462,7 +492,7 @@ fn unlink_default_groups<T: GroupData>(parent: *mut b::config_group, data: &T) {
 
 /// A configfs group whose data is `T`: a default group embedded in its parent's data
 /// ([`Group::new`]), or a directory made by `mkdir` ([`Group::new_child`]).
-#[pin_data]
+#[pin_data(PinnedDrop)]
 pub(crate) struct Group<T: GroupData> {
     #[pin]
     raw: Opaque<b::config_group>,
@@ -492,10 +522,10 @@ impl<T: GroupData> Group<T> {
                 let init = move |slot: *mut Opaque<b::config_group>| {
                     // SAFETY: `slot` is valid for writes; `ty` is 'static; the name is
                     // copied by configfs.
-                    unsafe { init_raw_group(Opaque::raw_get(slot), name, ty) };
-                    Ok::<(), Error>(())
+                    unsafe { init_raw_group(Opaque::raw_get(slot), name, ty) }
                 };
-                // SAFETY: `init` initialises the whole field and cannot fail.
+                // SAFETY: `init` initialises the whole field; on failure nothing needs
+                // dropping (the name was not allocated).
                 unsafe { pin_init_from_closure(init) }
             },
             owner: AtomicPtr::new(ptr::null_mut()),
@@ -531,6 +561,16 @@ impl<T: GroupData> Group<T> {
     }
 }
 
+#[pinned_drop]
+impl<T: GroupData> PinnedDrop for Group<T> {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: a group is dropped only once configfs has released it (a `heap` group
+        // from its release, an embedded one with its parent) or never had it (`mkdir`
+        // failed after it was made).
+        unsafe { free_unreleased_name(ptr::addr_of_mut!((*self.raw.get()).cg_item)) };
+    }
+}
+
 impl<T: GroupData> core::ops::Deref for Group<T> {
     type Target = T;
 
@@ -540,19 +580,19 @@ impl<T: GroupData> core::ops::Deref for Group<T> {
 }
 
 impl<T: GroupData> DefaultGroup for Group<T> {
-    fn raw_group(&self) -> *mut b::config_group {
+    fn raw_group(&self, _: Token) -> *mut b::config_group {
         self.raw.get()
     }
 
-    fn set_owner(&self, owner: *mut b::config_item) {
+    fn set_owner(&self, owner: *mut b::config_item, _: Token) {
         self.owner.store(owner, Ordering::Release);
     }
 
-    fn link_children(&self) {
+    fn link_children(&self, _: Token) {
         link_default_groups(self.raw.get(), &self.data);
     }
 
-    fn unlink_children(&self) {
+    fn unlink_children(&self, _: Token) {
         unlink_default_groups(self.raw.get(), &self.data);
     }
 }
@@ -572,14 +612,21 @@ unsafe fn group_of<'a, T: GroupData>(item: *mut b::config_item) -> &'a Group<T> 
 unsafe extern "C" fn release_trampoline<T: GroupData>(item: *mut b::config_item) {
     // SAFETY: configfs calls release once, for an item of an `ItemType<T>` whose last
     // reference went. A subsystem's root never gets here: `Subsystem` keeps its initial
-    // reference until its memory is gone. So the item is a `Group<T>`.
-    let group = unsafe { group_of::<T>(item) };
-    let owner = group.owner.swap(ptr::null_mut(), Ordering::AcqRel);
-    if group.heap {
-        let raw = ptr::from_ref(group).cast_mut();
+    // reference until its memory is gone. So the item is the `raw` field of a `Group<T>`.
+    let group =
+        unsafe { kernel::container_of!(item.cast::<Opaque<b::config_group>>(), Group<T>, raw) }
+            .cast_mut();
+    // SAFETY: `group` is live until freed below; `owner` is atomic, `heap` read-only.
+    let (owner, heap) = unsafe {
+        (
+            (*group).owner.swap(ptr::null_mut(), Ordering::AcqRel),
+            (*group).heap,
+        )
+    };
+    if heap {
         // SAFETY: a `heap` group is the leaked `Pin<KBox<Group<T>>>` of `make_group`;
         // this is its last user, so it is freed exactly once.
-        drop(unsafe { Pin::new_unchecked(KBox::from_raw(raw)) });
+        drop(unsafe { Pin::new_unchecked(KBox::from_raw(group)) });
     }
     if !owner.is_null() {
         // SAFETY: the reference taken in `link_default_groups`.
@@ -596,9 +643,12 @@ unsafe extern "C" fn make_group_trampoline<O: GroupOperations>(
     // SAFETY: configfs passes the NUL-terminated name of the new directory.
     let name = unsafe { CStr::from_char_ptr(name) };
     match parent.make_group(name) {
-        Ok(child) => {
-            let raw = child.raw_group();
-            child.link_children();
+        Ok(mut child) => {
+            // SAFETY: `heap` is not structurally pinned; the box is uniquely ours. Whatever
+            // constructor made it, configfs now owns it and its release must free it.
+            unsafe { Pin::get_unchecked_mut(child.as_mut()).heap = true };
+            let raw = child.raw_group(Token(()));
+            child.link_children(Token(()));
             // SAFETY: configfs now owns the group through its initial reference; the
             // allocation is reclaimed in `release_trampoline` (`heap` is set).
             let _ = KBox::into_raw(unsafe { Pin::into_inner_unchecked(child) });
@@ -621,7 +671,7 @@ unsafe extern "C" fn drop_item_trampoline<O: GroupOperations>(
         )
     };
     parent.drop_item(child);
-    child.unlink_children();
+    child.unlink_children(Token(()));
     // SAFETY: drops the reference `make_group` handed to configfs.
     unsafe { b::config_item_put(item) };
 }
@@ -635,6 +685,14 @@ unsafe fn link_target<'a, L: LinkOperations>(target: *mut b::config_item) -> Opt
     // SAFETY: `target` is valid (contract).
     let ty = unsafe { (*target).ci_type };
     if !ptr::eq(ty, L::TARGET_TYPE.as_raw()) {
+        return None;
+    }
+    // A concurrent rmdir of the target may already have unlinked it (`cg_subsys` is
+    // cleared then): refuse, instead of guessing what kind of group it was.
+    // SAFETY: every configfs item with a group type is the `cg_item` of a `config_group`.
+    let group = unsafe { kernel::container_of!(target, b::config_group, cg_item) };
+    // SAFETY: `group` is valid.
+    if unsafe { (*group).cg_subsys }.is_null() {
         return None;
     }
     // SAFETY: an item of `ItemType<L::Target>` in configfs belongs to a linked
@@ -698,14 +756,14 @@ impl<T: GroupData> Subsystem<T> {
             raw <- {
                 let init = move |slot: *mut Opaque<b::configfs_subsystem>| {
                     let raw = Opaque::raw_get(slot);
-                    // SAFETY: `raw` is valid for writes; zeroing covers `su_mutex` too,
-                    // which is initialised right after.
-                    unsafe { init_raw_group(ptr::addr_of_mut!((*raw).su_group), name, ty) };
+                    // SAFETY: `raw` is valid for writes.
+                    unsafe { init_raw_group(ptr::addr_of_mut!((*raw).su_group), name, ty) }?;
                     // SAFETY: `raw` is valid and its mutex is not yet in use.
                     unsafe { b::lio_configfs_subsystem_mutex_init(raw) };
                     Ok::<(), Error>(())
                 };
-                // SAFETY: `init` initialises the whole field and cannot fail.
+                // SAFETY: `init` initialises the whole field; on failure nothing needs
+                // dropping (the name was not allocated, the mutex not initialised).
                 unsafe { pin_init_from_closure(init) }
             },
             data <- data,
@@ -751,5 +809,7 @@ impl<T: GroupData> PinnedDrop for Subsystem<T> {
         unlink_default_groups(group, &self.data);
         // SAFETY: the subsystem is unregistered, so nobody holds its mutex.
         unsafe { b::lio_configfs_subsystem_mutex_destroy(raw) };
+        // SAFETY: unregistered: configfs no longer uses the root item.
+        unsafe { free_unreleased_name(ptr::addr_of_mut!((*raw).su_group.cg_item)) };
     }
 }

@@ -82,9 +82,95 @@ pub(crate) fn kstrtoul(s: &[u8], base: u32) -> Result<u64, ParseError> {
     kstrtoull(s, base)
 }
 
+/// `simple_strtoull(s, &end, 0)`: the value and how many bytes it used (0 if no digit).
+/// Overflow wraps, as in the kernel.
+fn simple_strtoull(s: &[u8]) -> (u64, usize) {
+    let (base, skip) = match s {
+        [b'0', x, d, ..] if (x | 0x20) == b'x' && d.is_ascii_hexdigit() => (16, 2),
+        [b'0', ..] => (8, 0),
+        _ => (10, 0),
+    };
+    let mut value: u64 = 0;
+    let mut used = skip;
+    for &c in s.iter().skip(skip) {
+        let d = match c {
+            b'0'..=b'9' => u64::from(c - b'0'),
+            b'a'..=b'f' => u64::from(c - b'a') + 10,
+            b'A'..=b'F' => u64::from(c - b'A') + 10,
+            _ => break,
+        };
+        if d >= base {
+            break;
+        }
+        value = value.wrapping_mul(base).wrapping_add(d);
+        used += 1;
+    }
+    if used == skip {
+        (0, 0)
+    } else {
+        (value, used)
+    }
+}
+
+/// A `match_token()` `%d` argument read with `match_int()`: a whole string that
+/// `simple_strtol(.., 0)` reads (optional `-`, then `0x` hex, `0` octal or decimal) and
+/// that fits an `int`. `None` where the kernel's pattern would not match or `match_int`
+/// would fail.
+pub(crate) fn match_int(s: &[u8]) -> Option<i32> {
+    let (negative, digits) = match s {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, s),
+    };
+    let (value, used) = simple_strtoull(digits);
+    if used == 0 || used != digits.len() {
+        return None;
+    }
+    let value = i64::try_from(value).ok()?;
+    i32::try_from(if negative { -value } else { value }).ok()
+}
+
+/// Splits `control`-style input into its non-empty tokens (`strsep(.., ",\n")`).
+pub(crate) fn control_tokens(s: &[u8]) -> impl Iterator<Item = &[u8]> {
+    c_text(s)
+        .split(|&c| c == b',' || c == b'\n')
+        .filter(|t| !t.is_empty())
+}
+
+/// Splits `key=value`; `None` without `=`.
+pub(crate) fn key_value(token: &[u8]) -> Option<(&[u8], &[u8])> {
+    let eq = token.iter().position(|&c| c == b'=')?;
+    Some((&token[..eq], &token[eq + 1..]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn match_int_like_match_token() {
+        assert_eq!(match_int(b"16384"), Some(16384));
+        assert_eq!(match_int(b"0x10"), Some(16));
+        assert_eq!(match_int(b"010"), Some(8));
+        assert_eq!(match_int(b"-5"), Some(-5));
+        assert_eq!(match_int(b"2147483647"), Some(i32::MAX));
+        assert_eq!(match_int(b"2147483648"), None);
+        for bad in [&b""[..], b"-", b"12abc", b"abc", b"0x", b" 1", b"1 "] {
+            assert_eq!(match_int(bad), None, "{:?}", bad);
+        }
+    }
+
+    #[test]
+    fn control_tokens_split_on_comma_and_newline() {
+        let v: std::vec::Vec<&[u8]> =
+            control_tokens(b"rd_pages=8,,rd_nullio=1\nx\n\0junk").collect();
+        assert_eq!(v, [&b"rd_pages=8"[..], b"rd_nullio=1", b"x"]);
+        assert_eq!(
+            key_value(b"rd_pages=8"),
+            Some((&b"rd_pages"[..], &b"8"[..]))
+        );
+        assert_eq!(key_value(b"a=b=c"), Some((&b"a"[..], &b"b=c"[..])));
+        assert_eq!(key_value(b"novalue"), None);
+    }
 
     #[test]
     fn decimal_with_newline() {

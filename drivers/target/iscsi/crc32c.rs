@@ -17,46 +17,56 @@ pub(crate) const CRC32C_POLY_REVERSED: u32 = 0x82f6_3b78;
 /// The initial CRC register value (and the final XOR).
 const CRC32C_INIT: u32 = 0xffff_ffff;
 
-/// `CRC32C_TABLES[k][b]`: the CRC of byte `b` followed by `k` zero bytes.
-static CRC32C_TABLES: [[u32; 256]; 8] = crc32c_make_tables();
-
-const fn crc32c_make_tables() -> [[u32; 256]; 8] {
-    let mut t = [[0u32; 256]; 8];
-    let mut i = 0;
-    while i < 256 {
-        let mut crc = i as u32;
-        let mut bit = 0;
-        while bit < 8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ CRC32C_POLY_REVERSED
-            } else {
-                crc >> 1
-            };
-            bit += 1;
-        }
-        t[0][i] = crc;
-        i += 1;
+/// The raw CRC register after feeding byte `b` and then `k` zero bytes into a zero
+/// register: `8 * (k + 1)` shift steps of `b`.
+const fn crc32c_entry(k: u32, b: u32) -> u32 {
+    let mut crc = b;
+    let mut bit = 0;
+    while bit < 8 * (k + 1) {
+        crc = if crc & 1 != 0 {
+            (crc >> 1) ^ CRC32C_POLY_REVERSED
+        } else {
+            crc >> 1
+        };
+        bit += 1;
     }
-    let mut i = 0;
-    while i < 256 {
-        let mut k = 1;
-        while k < 8 {
-            let prev = t[k - 1][i];
-            t[k][i] = (prev >> 8) ^ t[0][(prev & 0xff) as usize];
-            k += 1;
-        }
-        i += 1;
-    }
-    t
+    crc
 }
+
+/// One slicing-by-8 table as 16 rows of 16, built without indexing.
+macro_rules! crc32c_table {
+    ($k:expr) => {
+        crc32c_table!(@hi $k; 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
+    };
+    (@hi $k:expr; $($h:literal)*) => {
+        [$(crc32c_table!(@lo $k; $h; 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)),*]
+    };
+    (@lo $k:expr; $h:literal; $($l:literal)*) => {
+        [$(crc32c_entry($k, $h * 16 + $l)),*]
+    };
+}
+
+/// `CRC32C_TABLES[k][b >> 4][b & 15]`: the CRC of byte `b` followed by `k` zero bytes.
+static CRC32C_TABLES: [[[u32; 16]; 16]; 8] = [
+    crc32c_table!(0),
+    crc32c_table!(1),
+    crc32c_table!(2),
+    crc32c_table!(3),
+    crc32c_table!(4),
+    crc32c_table!(5),
+    crc32c_table!(6),
+    crc32c_table!(7),
+];
 
 /// One table entry; the low byte of `b` selects it (never out of range).
 #[inline(always)]
 fn tab(k: usize, b: u32) -> u32 {
-    match CRC32C_TABLES.get(k) {
-        Some(t) => t.get((b & 0xff) as usize).copied().unwrap_or(0),
-        None => 0,
-    }
+    CRC32C_TABLES
+        .get(k)
+        .and_then(|t| t.get(((b >> 4) & 0xf) as usize))
+        .and_then(|row| row.get((b & 0xf) as usize))
+        .copied()
+        .unwrap_or(0)
 }
 
 /// Advances the raw CRC register over `data` (no initial or final inversion).

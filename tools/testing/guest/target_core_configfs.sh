@@ -78,6 +78,8 @@ check "[$impl] mkdir after rmdir" mkdir $C/rd_mcp_1
 check_eq "[$impl] HBA indexes are not reused" "HBA Index: 3 plugin: rd_mcp version: v5.0" "$(cat $C/rd_mcp_1/hba_info)"
 check "[$impl] rmmod is refused while an HBA exists" sh -c "! rmmod target_core_mod 2>/dev/null"
 check "[$impl] rmdir core/rd_mcp_1" rmdir $C/rd_mcp_1
+check "[$impl] an HBA with a long name (allocated by configfs)" \
+	sh -c "mkdir $C/rd_mcp_00000000000000000000000000042 && rmdir $C/rd_mcp_00000000000000000000000000042"
 
 # Reading every readable attribute works (no oops, no error).
 readable=$(find $T -type f -perm -0444)

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Devices: `core/<hba>/<dev>` (LIO: `struct se_device`, `target_core_device.c` and the
+//! device part of `target_core_configfs.c`).
+
+use crate::configfs::DbRoot;
+use crate::hba::HbaShared;
+use crate::lio::configfs::{configfs_default_groups, configfs_item_type, Group};
+use crate::lio::page::Page;
+use crate::lio::parse::c_text;
+use crate::rd::{RdDev, RD_BLOCKSIZE, RD_MAX_DEVICE_QUEUE_DEPTH};
+use core::fmt::Write;
+use core::sync::atomic::Ordering;
+use kernel::new_mutex;
+use kernel::prelude::*;
+use kernel::str::CStr;
+use kernel::sync::{Arc, Mutex};
+
+/// `SE_DEV_ALIAS_LEN`.
+const SE_DEV_ALIAS_LEN: usize = 512;
+/// `SE_UDEV_PATH_LEN`.
+const SE_UDEV_PATH_LEN: usize = 512;
+
+/// The mutable state of a device.
+struct DeviceState {
+    /// `DF_CONFIGURED`: `enable` succeeded.
+    configured: bool,
+    /// `export_count`: how many fabric LUNs link to the device.
+    export_count: u32,
+    /// `dev_alias`, once written (`DF_USING_ALIAS`).
+    alias: Option<KVec<u8>>,
+    /// `udev_path`, once written (`DF_USING_UDEV_PATH`).
+    udev_path: Option<KVec<u8>>,
+    /// `dev->queue_depth`: stays 0 until `attrib/queue_depth` is written.
+    queue_depth: u32,
+    /// `dev_attrib.block_size`.
+    block_size: u32,
+    /// `dev_attrib.hw_block_size`.
+    hw_block_size: u32,
+    /// `dev_attrib.hw_max_sectors`.
+    hw_max_sectors: u32,
+    /// `dev_attrib.hw_queue_depth`.
+    hw_queue_depth: u32,
+    /// The backend's part of the device.
+    rd: RdDev,
+}
+
+/// A device (`struct se_device`): the data of `core/<hba>/<dev>`.
+#[pin_data]
+pub(crate) struct SeDevice {
+    hba: Arc<HbaShared>,
+    #[pin]
+    state: Mutex<DeviceState>,
+}
+
+configfs_default_groups!(SeDevice:);
+
+configfs_item_type! {
+    pub(crate) static DEVICE_TYPE: ItemType<SeDevice> = [
+        "info" (0o444, show: SeDevice::info_show),
+        "control" (0o200, store: SeDevice::control_store),
+        "alias" (0o644, show: SeDevice::alias_show, store: SeDevice::alias_store),
+        "udev_path" (0o644, show: SeDevice::udev_path_show, store: SeDevice::udev_path_store),
+        "enable" (0o644, show: SeDevice::enable_show, store: SeDevice::enable_store),
+    ];
+}
+
+/// `se_dev_align_max_sectors()`: whole pages per transfer.
+fn align_max_sectors(max_sectors: u32, block_size: u32) -> u32 {
+    let alignment = (kernel::page::PAGE_SIZE as u32 / block_size.max(1)).max(1);
+    let aligned = max_sectors - max_sectors % alignment;
+    if aligned != max_sectors {
+        pr_info!(
+            "Rounding down aligned max_sectors from {} to {}\n",
+            max_sectors,
+            aligned
+        );
+    }
+    aligned
+}
+
+/// Stores a free-text attribute the way `alias` and `udev_path` are stored: at most
+/// `max - 1` bytes, up to the first NUL, one trailing newline dropped, not empty.
+fn store_text(what: &str, input: &[u8], max: usize) -> Result<KVec<u8>> {
+    if input.len() > max - 1 {
+        pr_err!(
+            "{} count: {} exceeds SE_DEV_{}_LEN-1: {}\n",
+            what,
+            input.len(),
+            if what == "alias" {
+                "ALIAS"
+            } else {
+                "UDEV_PATH"
+            },
+            max - 1
+        );
+        return Err(EINVAL);
+    }
+    let mut text = c_text(input);
+    if text.is_empty() {
+        return Err(EINVAL);
+    }
+    if let [t @ .., b'\n'] = text {
+        text = t;
+    }
+    let mut v = KVec::with_capacity(text.len(), GFP_KERNEL)?;
+    v.extend_from_slice(text, GFP_KERNEL)?;
+    Ok(v)
+}
+
+impl SeDevice {
+    /// `target_alloc_device()` + the configfs group of `mkdir core/<hba>/NAME`.
+    pub(crate) fn new_group(name: &CStr, hba: Arc<HbaShared>) -> Result<Pin<KBox<Group<Self>>>> {
+        Group::new_child(
+            name,
+            &DEVICE_TYPE,
+            try_pin_init!(SeDevice {
+                hba,
+                state <- new_mutex!(DeviceState {
+                    configured: false,
+                    export_count: 0,
+                    alias: None,
+                    udev_path: None,
+                    queue_depth: 0,
+                    block_size: 0,
+                    hw_block_size: 0,
+                    hw_max_sectors: 0,
+                    hw_queue_depth: 0,
+                    rd: RdDev::new(),
+                }),
+            }? Error),
+        )
+    }
+
+    /// The core-wide device registry this device counts in (for `dbroot`).
+    pub(crate) fn dbroot(&self) -> &Arc<Mutex<DbRoot>> {
+        &self.hba.dbroot
+    }
+
+    fn info_show(&self, page: &mut Page<'_>) -> Result {
+        let st = self.state.lock();
+        // transport_dump_dev_state()
+        write!(
+            page,
+            "Status: {}  Max Queue Depth: {}  SectorSize: {}  HwMaxSectors: {}\n        ",
+            if st.export_count != 0 {
+                "ACTIVATED"
+            } else {
+                "DEACTIVATED"
+            },
+            st.queue_depth,
+            st.block_size,
+            st.hw_max_sectors
+        )?;
+        st.rd.show_configfs_dev_params(page)
+    }
+
+    fn control_store(&self, input: &[u8]) -> Result {
+        self.state.lock().rd.set_configfs_dev_params(input);
+        Ok(())
+    }
+
+    fn alias_show(&self, page: &mut Page<'_>) -> Result {
+        if let Some(alias) = &self.state.lock().alias {
+            page.write_bytes(alias)?;
+            page.write_bytes(b"\n")?;
+        }
+        Ok(())
+    }
+
+    fn alias_store(&self, input: &[u8]) -> Result {
+        let alias = store_text("alias", input, SE_DEV_ALIAS_LEN)?;
+        self.state.lock().alias = Some(alias);
+        Ok(())
+    }
+
+    fn udev_path_show(&self, page: &mut Page<'_>) -> Result {
+        if let Some(path) = &self.state.lock().udev_path {
+            page.write_bytes(path)?;
+            page.write_bytes(b"\n")?;
+        }
+        Ok(())
+    }
+
+    fn udev_path_store(&self, input: &[u8]) -> Result {
+        let path = store_text("udev_path", input, SE_UDEV_PATH_LEN)?;
+        self.state.lock().udev_path = Some(path);
+        Ok(())
+    }
+
+    fn enable_show(&self, page: &mut Page<'_>) -> Result {
+        writeln!(page, "{}", u8::from(self.state.lock().configured))?;
+        Ok(())
+    }
+
+    /// `target_dev_enable_store()` + `target_configure_device()`: any input containing a
+    /// `1` enables; there is no way back.
+    fn enable_store(&self, input: &[u8]) -> Result {
+        if !c_text(input).contains(&b'1') {
+            pr_err!("For dev_enable ops, only valid value is \"1\"\n");
+            return Err(EINVAL);
+        }
+        let mut st = self.state.lock();
+        if st.configured {
+            pr_err!("se_dev->se_dev_ptr already set for storage object\n");
+            return Err(EEXIST);
+        }
+        st.rd.configure_device()?;
+        st.rd.rd_dev_id = self
+            .hba
+            .rd_host_dev_id_count
+            .fetch_add(1, Ordering::Relaxed);
+        st.hw_block_size = RD_BLOCKSIZE;
+        st.hw_queue_depth = RD_MAX_DEVICE_QUEUE_DEPTH;
+        st.block_size = st.hw_block_size;
+        st.hw_max_sectors = align_max_sectors(u32::MAX, st.hw_block_size);
+        self.hba.dev_count.fetch_add(1, Ordering::Relaxed);
+        st.configured = true;
+        Ok(())
+    }
+
+    /// Called when the device leaves configfs (`target_core_drop_subdev`).
+    pub(crate) fn on_drop(&self) {
+        if self.state.lock().configured {
+            self.hba.dev_count.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
