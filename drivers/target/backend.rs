@@ -7,6 +7,10 @@
 pub(crate) struct BackendOps {
     /// The plugin name: the part of an HBA directory name before its index.
     pub(crate) name: &'static str,
+    /// Default INQUIRY product identification of its devices (`inquiry_prod`).
+    pub(crate) inquiry_prod: &'static str,
+    /// Default INQUIRY product revision level (`inquiry_rev`).
+    pub(crate) inquiry_rev: &'static str,
     /// `pmode_enable_hba`: whether the backend supports `hba_mode` (pass-through mode).
     pub(crate) has_hba_mode: bool,
 }
@@ -14,6 +18,8 @@ pub(crate) struct BackendOps {
 /// `rd_mcp`, the memory-copy ramdisk of `target_core_rd.c`.
 pub(crate) static RD_MCP: BackendOps = BackendOps {
     name: "rd_mcp",
+    inquiry_prod: "RAMDISK-MCP",
+    inquiry_rev: "4.0",
     has_hba_mode: false,
 };
 

@@ -9,6 +9,7 @@ use crate::lio::configfs::{configfs_default_groups, configfs_item_type, Group};
 use crate::lio::page::Page;
 use crate::lio::parse::c_text;
 use crate::rd::{RdDev, RD_BLOCKSIZE, RD_MAX_DEVICE_QUEUE_DEPTH};
+use crate::wwn::{T10Wwn, T10WwnState};
 use core::fmt::Write;
 use core::sync::atomic::Ordering;
 use kernel::new_mutex;
@@ -22,11 +23,13 @@ const SE_DEV_ALIAS_LEN: usize = 512;
 const SE_UDEV_PATH_LEN: usize = 512;
 
 /// The mutable state of a device.
-struct DeviceState {
+pub(crate) struct DeviceState {
     /// `DF_CONFIGURED`: `enable` succeeded.
     configured: bool,
     /// `export_count`: how many fabric LUNs link to the device.
-    export_count: u32,
+    pub(crate) export_count: u32,
+    /// `t10_wwn`: the identification INQUIRY reports.
+    pub(crate) wwn: T10WwnState,
     /// `dev_alias`, once written (`DF_USING_ALIAS`).
     alias: Option<KVec<u8>>,
     /// `udev_path`, once written (`DF_USING_UDEV_PATH`).
@@ -45,15 +48,31 @@ struct DeviceState {
     rd: RdDev,
 }
 
-/// A device (`struct se_device`): the data of `core/<hba>/<dev>`.
+/// What a device shares with its default groups (`struct se_device`).
 #[pin_data]
-pub(crate) struct SeDevice {
+pub(crate) struct DeviceCore {
     hba: Arc<HbaShared>,
     #[pin]
-    state: Mutex<DeviceState>,
+    pub(crate) state: Mutex<DeviceState>,
 }
 
-configfs_default_groups!(SeDevice:);
+/// A device: the data of `core/<hba>/<dev>`.
+#[pin_data]
+pub(crate) struct SeDevice {
+    core: Arc<DeviceCore>,
+    #[pin]
+    wwn: Group<T10Wwn>,
+}
+
+configfs_default_groups!(SeDevice: wwn);
+
+impl core::ops::Deref for SeDevice {
+    type Target = DeviceCore;
+
+    fn deref(&self) -> &DeviceCore {
+        &self.core
+    }
+}
 
 configfs_item_type! {
     pub(crate) static DEVICE_TYPE: ItemType<SeDevice> = [
@@ -111,14 +130,14 @@ fn store_text(what: &str, input: &[u8], max: usize) -> Result<KVec<u8>> {
 impl SeDevice {
     /// `target_alloc_device()` + the configfs group of `mkdir core/<hba>/NAME`.
     pub(crate) fn new_group(name: &CStr, hba: Arc<HbaShared>) -> Result<Pin<KBox<Group<Self>>>> {
-        Group::new_child(
-            name,
-            &DEVICE_TYPE,
-            try_pin_init!(SeDevice {
+        let wwn = T10WwnState::new(hba.backend)?;
+        let core = Arc::pin_init(
+            try_pin_init!(DeviceCore {
                 hba,
                 state <- new_mutex!(DeviceState {
                     configured: false,
                     export_count: 0,
+                    wwn,
                     alias: None,
                     udev_path: None,
                     queue_depth: 0,
@@ -128,6 +147,15 @@ impl SeDevice {
                     hw_queue_depth: 0,
                     rd: RdDev::new(),
                 }),
+            }? Error),
+            GFP_KERNEL,
+        )?;
+        Group::new_child(
+            name,
+            &DEVICE_TYPE,
+            try_pin_init!(SeDevice {
+                wwn <- T10Wwn::group(core.clone()),
+                core,
             }? Error),
         )
     }

@@ -20,6 +20,8 @@ const TARGET_CORE_NAME_MAX_LEN: usize = 64;
 
 /// What an HBA shares with its devices.
 pub(crate) struct HbaShared {
+    /// The HBA's backend.
+    pub(crate) backend: &'static BackendOps,
     /// The core's `dbroot` and device count (`target_devices`).
     pub(crate) dbroot: Arc<Mutex<DbRoot>>,
     /// `rd_host_dev_id_count`: the `rd_dev_id` of the next enabled ramdisk.
@@ -101,6 +103,7 @@ impl Hba {
         };
         let shared = Arc::new(
             HbaShared {
+                backend,
                 dbroot: dbroot.clone(),
                 rd_host_dev_id_count: AtomicU32::new(0),
                 dev_count: AtomicU32::new(0),

@@ -19,6 +19,7 @@ mod configfs;
 mod device;
 mod hba;
 mod rd;
+mod wwn;
 
 module! {
     type: TargetCoreMod,

@@ -8,3 +8,8 @@ use kernel::error::Error;
 pub(crate) fn enametoolong() -> Error {
     Error::from_errno(-(kernel::bindings::ENAMETOOLONG as i32))
 }
+
+/// `-EOVERFLOW`.
+pub(crate) fn eoverflow() -> Error {
+    Error::from_errno(-(kernel::bindings::EOVERFLOW as i32))
+}

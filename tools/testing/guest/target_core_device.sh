@@ -38,6 +38,32 @@ check_eq "[$impl] udev_path reads back" /dev/fake "$(cat $D/udev_path)"
 check_fails "[$impl] an alias of 512 bytes is refused" "Invalid argument" \
 	put "$(printf 'a%.0s' $(seq 511))" $D/alias
 
+# wwn/
+W=$D/wwn
+for f in vendor_id product_id revision company_id vpd_unit_serial vpd_protocol_identifier \
+	vpd_assoc_logical_unit vpd_assoc_target_port vpd_assoc_scsi_target_device; do
+	rec "wwn/$f default" $W/$f
+done
+check "[$impl] vendor_id with spaces around" put "  ACME  " $W/vendor_id
+check_eq "[$impl] vendor_id is stripped" ACME "$(cat $W/vendor_id)"
+check "[$impl] vendor_id of 8 characters" put ABCDEFGH $W/vendor_id
+check_fails "[$impl] vendor_id of 9 characters" "Value too large" put ABCDEFGHI $W/vendor_id
+check_fails "[$impl] vendor_id with a control character" "Invalid argument" \
+	bash -c "printf 'AB\tC' > $W/vendor_id"
+check "[$impl] product_id of 16 characters" put 0123456789abcdef $W/product_id
+check_fails "[$impl] product_id of 17 characters" "Value too large" put 0123456789abcdefg $W/product_id
+check "[$impl] revision" put 9.9 $W/revision
+check_fails "[$impl] revision of 5 characters" "Value too large" put 12345 $W/revision
+check "[$impl] company_id in hex" put 0xabcdef $W/company_id
+check_fails "[$impl] company_id over 24 bits" "Value too large" put 0x1000000 $W/company_id
+check_fails "[$impl] company_id not a number" "Invalid argument" put xyz $W/company_id
+check "[$impl] vpd_unit_serial" put " 3d0a8e1c-1234 " $W/vpd_unit_serial
+check_fails "[$impl] vpd_unit_serial of 254 characters" "Value too large" \
+	put "$(printf 's%.0s' $(seq 254))" $W/vpd_unit_serial
+for f in vendor_id product_id revision company_id vpd_unit_serial; do
+	rec "wwn/$f after stores" $W/$f
+done
+
 N=$T/core/rd_mcp_0/null1
 check "[$impl] mkdir a nullio device" mkdir $N
 check "[$impl] control rd_pages=0x100 rd_nullio=1" put "rd_pages=0x100
