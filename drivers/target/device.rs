@@ -3,6 +3,8 @@
 //! Devices: `core/<hba>/<dev>` (LIO: `struct se_device`, `target_core_device.c` and the
 //! device part of `target_core_configfs.c`).
 
+use crate::attrib::{DevAttrib, DevAttribGroup};
+use crate::backend::BackendOps;
 use crate::configfs::DbRoot;
 use crate::hba::HbaShared;
 use crate::lio::configfs::{configfs_default_groups, configfs_item_type, Group};
@@ -35,15 +37,9 @@ pub(crate) struct DeviceState {
     /// `udev_path`, once written (`DF_USING_UDEV_PATH`).
     udev_path: Option<KVec<u8>>,
     /// `dev->queue_depth`: stays 0 until `attrib/queue_depth` is written.
-    queue_depth: u32,
-    /// `dev_attrib.block_size`.
-    block_size: u32,
-    /// `dev_attrib.hw_block_size`.
-    hw_block_size: u32,
-    /// `dev_attrib.hw_max_sectors`.
-    hw_max_sectors: u32,
-    /// `dev_attrib.hw_queue_depth`.
-    hw_queue_depth: u32,
+    pub(crate) queue_depth: u32,
+    /// `dev_attrib`.
+    pub(crate) attrib: DevAttrib,
     /// The backend's part of the device.
     rd: RdDev,
 }
@@ -52,6 +48,8 @@ pub(crate) struct DeviceState {
 #[pin_data]
 pub(crate) struct DeviceCore {
     hba: Arc<HbaShared>,
+    /// The configfs name of the device directory.
+    name: KVec<u8>,
     #[pin]
     pub(crate) state: Mutex<DeviceState>,
 }
@@ -61,10 +59,24 @@ pub(crate) struct DeviceCore {
 pub(crate) struct SeDevice {
     core: Arc<DeviceCore>,
     #[pin]
+    attrib: Group<DevAttribGroup>,
+    #[pin]
     wwn: Group<T10Wwn>,
 }
 
-configfs_default_groups!(SeDevice: wwn);
+configfs_default_groups!(SeDevice: attrib, wwn);
+
+impl DeviceCore {
+    /// The device directory's name.
+    pub(crate) fn name(&self) -> &[u8] {
+        &self.name
+    }
+
+    /// The backend of the device's HBA.
+    pub(crate) fn backend(&self) -> &'static BackendOps {
+        self.hba.backend
+    }
+}
 
 impl core::ops::Deref for SeDevice {
     type Target = DeviceCore;
@@ -131,9 +143,13 @@ impl SeDevice {
     /// `target_alloc_device()` + the configfs group of `mkdir core/<hba>/NAME`.
     pub(crate) fn new_group(name: &CStr, hba: Arc<HbaShared>) -> Result<Pin<KBox<Group<Self>>>> {
         let wwn = T10WwnState::new(hba.backend)?;
+        let bytes = c_text(name.as_bytes());
+        let mut dev_name = KVec::with_capacity(bytes.len(), GFP_KERNEL)?;
+        dev_name.extend_from_slice(bytes, GFP_KERNEL)?;
         let core = Arc::pin_init(
             try_pin_init!(DeviceCore {
                 hba,
+                name: dev_name,
                 state <- new_mutex!(DeviceState {
                     configured: false,
                     export_count: 0,
@@ -141,10 +157,7 @@ impl SeDevice {
                     alias: None,
                     udev_path: None,
                     queue_depth: 0,
-                    block_size: 0,
-                    hw_block_size: 0,
-                    hw_max_sectors: 0,
-                    hw_queue_depth: 0,
+                    attrib: DevAttrib::default(),
                     rd: RdDev::new(),
                 }),
             }? Error),
@@ -154,6 +167,7 @@ impl SeDevice {
             name,
             &DEVICE_TYPE,
             try_pin_init!(SeDevice {
+                attrib <- DevAttribGroup::group(core.clone()),
                 wwn <- T10Wwn::group(core.clone()),
                 core,
             }? Error),
@@ -177,8 +191,8 @@ impl SeDevice {
                 "DEACTIVATED"
             },
             st.queue_depth,
-            st.block_size,
-            st.hw_max_sectors
+            st.attrib.block_size,
+            st.attrib.hw_max_sectors
         )?;
         st.rd.show_configfs_dev_params(page)
     }
@@ -238,10 +252,17 @@ impl SeDevice {
             .hba
             .rd_host_dev_id_count
             .fetch_add(1, Ordering::Relaxed);
-        st.hw_block_size = RD_BLOCKSIZE;
-        st.hw_queue_depth = RD_MAX_DEVICE_QUEUE_DEPTH;
-        st.block_size = st.hw_block_size;
-        st.hw_max_sectors = align_max_sectors(u32::MAX, st.hw_block_size);
+        // rd_configure_device()
+        let a = &mut st.attrib;
+        a.hw_block_size = RD_BLOCKSIZE;
+        a.hw_max_sectors = u32::MAX;
+        a.hw_queue_depth = RD_MAX_DEVICE_QUEUE_DEPTH;
+        a.is_nonrot = true;
+        // target_configure_device()
+        a.block_size = a.hw_block_size;
+        a.queue_depth = a.hw_queue_depth;
+        a.hw_max_sectors = align_max_sectors(a.hw_max_sectors, a.hw_block_size);
+        a.optimal_sectors = a.hw_max_sectors;
         self.hba.dev_count.fetch_add(1, Ordering::Relaxed);
         st.configured = true;
         Ok(())

@@ -14,6 +14,7 @@ use kernel::prelude::*;
 mod lio;
 
 mod alua;
+mod attrib;
 mod backend;
 mod configfs;
 mod device;

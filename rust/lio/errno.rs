@@ -13,3 +13,8 @@ pub(crate) fn enametoolong() -> Error {
 pub(crate) fn eoverflow() -> Error {
     Error::from_errno(-(kernel::bindings::EOVERFLOW as i32))
 }
+
+/// `-ENOSYS`.
+pub(crate) fn enosys() -> Error {
+    Error::from_errno(-(kernel::bindings::ENOSYS as i32))
+}

@@ -77,6 +77,28 @@ pub(crate) fn kstrtoull(s: &[u8], base: u32) -> Result<u64, ParseError> {
     Ok(value)
 }
 
+/// `kstrtou32(s, base)`.
+pub(crate) fn kstrtou32(s: &[u8], base: u32) -> Result<u32, ParseError> {
+    u32::try_from(kstrtoull(s, base)?).map_err(|_| ParseError::Range)
+}
+
+/// `kstrtou8(s, base)`.
+pub(crate) fn kstrtou8(s: &[u8], base: u32) -> Result<u8, ParseError> {
+    u8::try_from(kstrtoull(s, base)?).map_err(|_| ParseError::Range)
+}
+
+/// `kstrtobool(s)`: `y`/`Y`/`t`/`T`/`1`/`on` are true, `n`/`N`/`f`/`F`/`0`/`off` are
+/// false, judged by the first one or two characters only.
+pub(crate) fn kstrtobool(s: &[u8]) -> Result<bool, ParseError> {
+    match s {
+        [b'y' | b'Y' | b't' | b'T' | b'1', ..] => Ok(true),
+        [b'n' | b'N' | b'f' | b'F' | b'0', ..] => Ok(false),
+        [b'o' | b'O', b'n' | b'N', ..] => Ok(true),
+        [b'o' | b'O', b'f' | b'F', ..] => Ok(false),
+        _ => Err(ParseError::Invalid),
+    }
+}
+
 /// `kstrtoul(s, base)` on a 64-bit kernel.
 pub(crate) fn kstrtoul(s: &[u8], base: u32) -> Result<u64, ParseError> {
     kstrtoull(s, base)
@@ -145,6 +167,32 @@ pub(crate) fn key_value(token: &[u8]) -> Option<(&[u8], &[u8])> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bools_and_narrow_integers() {
+        for t in [
+            &b"1"[..],
+            b"1\n",
+            b"y",
+            b"Yes",
+            b"true",
+            b"on",
+            b"ON",
+            b"10",
+        ] {
+            assert_eq!(kstrtobool(t), Ok(true), "{:?}", t);
+        }
+        for f in [&b"0"[..], b"n", b"False", b"off", b"of"] {
+            assert_eq!(kstrtobool(f), Ok(false), "{:?}", f);
+        }
+        for bad in [&b""[..], b"2", b"o", b"ox", b" 1"] {
+            assert_eq!(kstrtobool(bad), Err(ParseError::Invalid), "{:?}", bad);
+        }
+        assert_eq!(kstrtou32(b"4294967295", 0), Ok(u32::MAX));
+        assert_eq!(kstrtou32(b"4294967296", 0), Err(ParseError::Range));
+        assert_eq!(kstrtou8(b"0x2\n", 0), Ok(2));
+        assert_eq!(kstrtou8(b"256", 0), Err(ParseError::Range));
+    }
 
     #[test]
     fn match_int_like_match_token() {

@@ -38,6 +38,40 @@ check_eq "[$impl] udev_path reads back" /dev/fake "$(cat $D/udev_path)"
 check_fails "[$impl] an alias of 512 bytes is refused" "Invalid argument" \
 	put "$(printf 'a%.0s' $(seq 511))" $D/alias
 
+# attrib/: every store below runs on both implementations; its outcome (errno text and
+# the value read back) goes into the record the host compares.
+try_store() { # try_store VALUE FILE
+	{
+		echo "== echo $1 > ${2#$D/}"
+		bash -c 'echo "$1" > "$2"' _ "$1" "$2" 2>&1 | sed 's/^.*write error: //'
+		cat "$2"
+	} >>"$OUT/device-$impl.txt" 2>&1
+}
+A=$D/attrib
+for f in $(ls $A); do rec "attrib/$f after enable" $A/$f; done
+try_store 1 $A/emulate_model_alias
+rec "product_id with emulate_model_alias" $D/wwn/product_id
+try_store 0 $A/emulate_model_alias
+rec "product_id without emulate_model_alias" $D/wwn/product_id
+for args in "0 emulate_dpo" "0 emulate_fua_read" "1 emulate_write_cache" "off emulate_write_cache" \
+	"2 emulate_ua_intlck_ctrl" "3 emulate_ua_intlck_ctrl" "x emulate_ua_intlck_ctrl" \
+	"0 emulate_tas" "1 emulate_tpu" "1 emulate_tpws" "1 unmap_zeroes_data" \
+	"1 max_unmap_block_desc_count" "1 emulate_tpu" "y emulate_tpws" "1 unmap_zeroes_data" \
+	"8192 max_unmap_lba_count" "0x1000 max_write_same_len" "4294967296 unmap_granularity" \
+	"0 pi_prot_type" "2 pi_prot_type" "5 pi_prot_type" "0 pi_prot_format" "1 pi_prot_format" \
+	"1 pi_prot_verify" "1 emulate_rest_reord" "0 emulate_rest_reord" "4096 block_size" \
+	"1000 block_size" "8 optimal_sectors" "4294967289 optimal_sectors" "0 queue_depth" \
+	"200 queue_depth" "64 queue_depth" "3 submit_type" "2 submit_type" "0 alua_support" \
+	"1 alua_support" "0 pgr_support" "0 enforce_pr_isids" "0 is_nonrot" "yes force_pr_aptpl" \
+	"no emulate_caw" "0 emulate_3pc" "0 emulate_pr" "0 emulate_rsoc" "0 emulate_fua_write" \
+	"1 hw_block_size"; do
+	set -- $args
+	try_store "$1" $A/$2
+done
+rec "info with queue_depth 64" $D/info
+for f in $(ls $A); do rec "attrib/$f after stores" $A/$f; done
+check "[$impl] attrib stores recorded" test -s "$OUT/device-$impl.txt"
+
 # wwn/
 W=$D/wwn
 for f in vendor_id product_id revision company_id vpd_unit_serial vpd_protocol_identifier \
@@ -66,6 +100,7 @@ done
 
 N=$T/core/rd_mcp_0/null1
 check "[$impl] mkdir a nullio device" mkdir $N
+for f in $(ls $N/attrib); do rec "attrib/$f of a new device" $N/attrib/$f; done
 check "[$impl] control rd_pages=0x100 rd_nullio=1" put "rd_pages=0x100
 rd_nullio=1" $N/control
 check "[$impl] enable the nullio device" put 1 $N/enable
