@@ -720,15 +720,15 @@ pub(crate) fn sbc_verify_compare(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::scsi::cdb::{
+    use super::super::cdb::{
         COMPARE_AND_WRITE, INQUIRY, READ_10, READ_16, READ_6, READ_CAPACITY, SERVICE_ACTION_IN_16,
         START_STOP, SYNCHRONIZE_CACHE, UNMAP, VARIABLE_LENGTH_CMD, VERIFY, VERIFY_16, WRITE_10,
         WRITE_16, WRITE_6, WRITE_SAME, WRITE_SAME_16, WRITE_VERIFY,
     };
-    use crate::scsi::spc::{
+    use super::super::spc::{
         se_dev_align_max_sectors, TgPtGp, SCSI_PROTOCOL_SAS, TPGS_EXPLICIT_ALUA, TPGS_IMPLICIT_ALUA,
     };
+    use super::*;
     use std::vec::Vec;
 
     const SG_READCAP: &str =
@@ -1496,7 +1496,7 @@ mod tests {
             if op == VARIABLE_LENGTH_CMD {
                 continue;
             }
-            let len = crate::scsi::cdb::command_size(op);
+            let len = super::super::cdb::command_size(op);
             let mut cdb = [0xffu8; 16];
             cdb[0] = op;
             assert_eq!(

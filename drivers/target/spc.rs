@@ -950,7 +950,9 @@ pub(crate) fn spc_emulate_modesense(
         let blocks = dev.last_lba;
         let bs = dev.block_size;
         if ten && cdb.llbaa && blocks > u64::from(u32::MAX) {
-            // spc_modesense_long_blockdesc(): LONGLBA, BLOCK DESCRIPTOR LENGTH 16.
+            // spc_modesense_long_blockdesc(): LONGLBA, BLOCK DESCRIPTOR LENGTH 16. LIO counts
+            // 17 bytes for the 20 it writes (its pages then overwrite the BLOCK LENGTH);
+            // lio-rs counts 20.
             put_u8(buf, length, 0x01);
             put_u8(buf, length + 3, 16);
             put_unaligned_be64(buf, length + 4, blocks);
@@ -1271,26 +1273,10 @@ const U_WRITE_VERIFY: [u8; 10] = lba10(WRITE_VERIFY, 0xf0);
 const U_WRITE_12: [u8; 12] = lba12(WRITE_12);
 const U_WRITE_16: [u8; 16] = lba16(WRITE_16, 0xf8);
 const U_WRITE_VERIFY_16: [u8; 16] = lba16(WRITE_VERIFY_16, 0xf0);
-const U_WRITE_SAME_32: [u8; 32] = {
-    let mut u = [0u8; 32];
-    u[0] = VARIABLE_LENGTH_CMD;
-    u[1] = CTL;
-    u[6] = GRP;
-    u[7] = 0x18;
-    u[9] = WRITE_SAME_32 as u8;
-    u[10] = 0xe8;
-    let mut i = 12;
-    while i < 20 {
-        u[i] = 0xff;
-        i += 1;
-    }
-    let mut i = 28;
-    while i < 32 {
-        u[i] = 0xff;
-        i += 1;
-    }
-    u
-};
+const U_WRITE_SAME_32: [u8; 32] = [
+    0x7f, CTL, 0, 0, 0, 0, GRP, 0x18, 0, 0x0d, 0xe8, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
+];
 const U_COMPARE_AND_WRITE: [u8; 16] = {
     let mut u = lba16(COMPARE_AND_WRITE, 0x18);
     u[10] = 0;
@@ -1685,8 +1671,8 @@ pub(crate) fn spc_emulate_report_supp_op_codes(
 
 #[cfg(test)]
 mod tests {
+    use super::super::cdb::decode_cdb;
     use super::*;
-    use crate::scsi::cdb::decode_cdb;
     use std::format;
     use std::string::String;
     use std::vec::Vec;
@@ -2826,7 +2812,7 @@ mod tests {
             assert_eq!(d.usage_bits[0], d.opcode);
             assert!(matches!(d.cdb_size(), 6 | 10 | 12 | 16 | 32));
             if d.cdb_size() != 32 {
-                assert_eq!(d.cdb_size(), crate::scsi::cdb::command_size(d.opcode));
+                assert_eq!(d.cdb_size(), super::super::cdb::command_size(d.opcode));
             }
         }
     }
@@ -2886,7 +2872,7 @@ mod tests {
         assert_eq!(spc_emulate_testunitready(), Ok(()));
     }
 
-    const LOG_SENSE_OP: u8 = crate::scsi::cdb::LOG_SENSE;
+    const LOG_SENSE_OP: u8 = super::super::cdb::LOG_SENSE;
 
     #[test]
     fn align_max_sectors() {

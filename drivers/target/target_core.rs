@@ -13,6 +13,17 @@ use kernel::prelude::*;
 #[path = "../../rust/lio/lio.rs"]
 mod lio;
 
+// The SCSI protocol logic: pure `core` code that tools/testing/host also compiles and
+// tests. Nothing calls it yet: the command path (transport) comes with tcm_loop.
+#[allow(dead_code)]
+mod cdb;
+#[allow(dead_code)]
+mod sbc;
+#[allow(dead_code)]
+mod sense;
+#[allow(dead_code)]
+mod spc;
+
 mod alua;
 mod attrib;
 mod backend;

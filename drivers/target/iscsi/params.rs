@@ -197,7 +197,6 @@ impl TypeRange {
 
 /// Every key LIO knows, in the order of LIO's parameter list (which is also the order
 /// answers and offers are written in).
-#[allow(clippy::upper_case_acronyms)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum IscsiParamKey {
     /// AuthMethod.
@@ -669,13 +668,10 @@ pub(crate) fn iscsi_encode_text_record(
     let need = key.len() + 1 + value.len() + 1;
     let end = len.checked_add(need).ok_or(ParamError::ResponseOverflow)?;
     let dst = out.get_mut(*len..end).ok_or(ParamError::ResponseOverflow)?;
-    let (k, rest) = dst.split_at_mut(key.len());
-    k.copy_from_slice(key);
-    let (eq, rest) = rest.split_at_mut(1);
-    eq.fill(b'=');
-    let (v, nul) = rest.split_at_mut(value.len());
-    v.copy_from_slice(value);
-    nul.fill(0);
+    let src = key.iter().chain(b"=").chain(value).chain(b"\0");
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = *s;
+    }
     *len = end;
     Ok(())
 }
@@ -1156,9 +1152,9 @@ impl IscsiParamList {
             .extra_response
             .get_mut(start..end)
             .ok_or(ParamError::ExtraResponseOverflow)?;
-        let (k, nul) = dst.split_at_mut(key.len());
-        k.copy_from_slice(key);
-        nul.fill(0);
+        for (d, s) in dst.iter_mut().zip(key.iter().chain(b"\0")) {
+            *d = *s;
+        }
         self.extra_response_len = end;
         Ok(())
     }

@@ -295,9 +295,10 @@ pub(crate) enum PduError {
     /// closes the connection without a Reject; RFC 7143 §11.17.1 would reject it with
     /// "Command not supported", the reason reported.
     UnknownOpcode(u8),
-    /// An opcode LIO refuses in a discovery session (its test, kept as is, only lets
-    /// opcodes with both bit 2 and one of bits 1–2 set through: Text, Data-Out, Logout).
-    /// LIO sends a Reject (protocol error) and closes the connection.
+    /// An opcode LIO refuses in a discovery session. Its test, kept as is, lets every
+    /// opcode with bit 2 (0x04) set through (Text, Data-Out and Logout among the valid
+    /// ones) and refuses the rest; LIO sends a Reject (protocol error) and closes the
+    /// connection.
     DiscoveryOpcode(u8),
     /// DataSegmentLength above the receive limit (LIO's
     /// `conn_ops->MaxXmitDataSegmentLength`, i.e. the MaxRecvDataSegmentLength the target
@@ -690,7 +691,7 @@ pub(crate) struct IscsiNopin {
 /// SCSI Response (0x21).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct IscsiScsiRsp {
-    /// Byte 1: o, u, O, U (bit 7 is always written).
+    /// Byte 1: F (always set by a target), o, u, O, U.
     pub(crate) flags: u8,
     /// iSCSI service response.
     pub(crate) response: u8,
@@ -1229,8 +1230,9 @@ impl IscsiPdu {
         })
     }
 
-    /// Writes the BHS into `out` (reserved bytes zero). Bit 7 of byte 1 is forced on for
-    /// the PDUs where the RFC fixes it to 1.
+    /// Writes the BHS into `out` (reserved bytes zero). PDUs with a `flags` field get it as
+    /// given (set `ISCSI_FLAG_CMD_FINAL` where the RFC fixes bit 7 to 1, as LIO's builders
+    /// do); the others (NOP-In, TMF/Logout Response, R2T, Async, Reject) get bit 7 set.
     pub(crate) fn build(&self, out: &mut [u8; ISCSI_HDR_LEN]) -> Result<(), PduError> {
         if self.dlength > ISCSI_MAX_DLENGTH {
             return Err(PduError::DataSegmentLengthOverflow(self.dlength));
@@ -1263,7 +1265,7 @@ impl IscsiPdu {
                 wrn(b, 32, &h.cdb);
             }
             IscsiPduBody::TaskMgt(h) => {
-                wr8(b, 1, h.flags | fin);
+                wr8(b, 1, h.flags);
                 wrn(b, 8, &h.lun);
                 wr32(b, 20, h.rtt);
                 wr32(b, 24, h.cmdsn);
@@ -1297,13 +1299,13 @@ impl IscsiPdu {
                 wr32(b, 40, h.buffer_offset);
             }
             IscsiPduBody::Logout(h) => {
-                wr8(b, 1, h.flags | fin);
+                wr8(b, 1, h.flags);
                 wr16(b, 20, h.cid);
                 wr32(b, 24, h.cmdsn);
                 wr32(b, 28, h.exp_statsn);
             }
             IscsiPduBody::Snack(h) => {
-                wr8(b, 1, h.flags | fin);
+                wr8(b, 1, h.flags);
                 wrn(b, 8, &h.lun);
                 wr32(b, 20, h.ttt);
                 wr32(b, 28, h.exp_statsn);
@@ -1319,7 +1321,7 @@ impl IscsiPdu {
                 wr32(b, 32, h.max_cmdsn);
             }
             IscsiPduBody::ScsiRsp(h) => {
-                wr8(b, 1, h.flags | fin);
+                wr8(b, 1, h.flags);
                 wr8(b, 2, h.response);
                 wr8(b, 3, h.cmd_status);
                 wr32(b, 20, h.snack_tag);
@@ -1482,7 +1484,9 @@ pub(crate) fn iscsit_get_cdb(
     ahs: &[u8],
     out: &mut [u8; SCSI_MAX_VARLEN_CDB_SIZE],
 ) -> Result<usize, PduError> {
-    let (head, tail) = out.split_at_mut(ISCSI_CDB_SIZE);
+    let (head, tail) = out
+        .split_at_mut_checked(ISCSI_CDB_SIZE)
+        .ok_or(PduError::AhsLength)?;
     head.copy_from_slice(&hdr.cdb);
     let mut iter = IscsiAhsIter::new(ahs);
     let first = match iter.next() {
@@ -2249,9 +2253,9 @@ mod tests {
         assert_eq!(&b[16..20], &[0xff; 4]);
         assert_eq!(b[36], 1);
         assert_eq!(&b[42..44], &[0, 2]);
-        // SCSI Response: F always set, residual at 44.
+        // SCSI Response: flags as given, residual at 44.
         let b = bhs(&IscsiPdu::new(IscsiPduBody::ScsiRsp(IscsiScsiRsp {
-            flags: ISCSI_FLAG_CMD_UNDERFLOW,
+            flags: ISCSI_FLAG_CMD_FINAL | ISCSI_FLAG_CMD_UNDERFLOW,
             residual_count: 512,
             ..Default::default()
         })));
@@ -2823,8 +2827,8 @@ mod tests {
 
     #[test]
     fn parse_never_panics_on_any_opcode() {
-        for op in 0..=255u8 {
-            let mut b = [0xa5u8; 48];
+        for (op, fill) in (0..=255u8).flat_map(|op| [(op, 0xa5u8), (op, 0x5a)]) {
+            let mut b = [fill; 48];
             b[0] = op;
             let _ = IscsiPdu::parse(&b);
             let _ = iscsit_rx_pdu(&b, &rx());

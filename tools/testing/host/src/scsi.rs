@@ -1,3 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `#[path]` includes of target_core_mod's pure SCSI logic (see drivers/target/).
+
+/// `drivers/target/sense.rs`: `sense_reason_t` and the sense data builders.
+#[path = "../../../../drivers/target/sense.rs"]
+pub mod sense;
+
+/// `drivers/target/cdb.rs`: CDB lengths and field decoding.
+#[path = "../../../../drivers/target/cdb.rs"]
+pub mod cdb;
+
+/// `drivers/target/sbc.rs`: SBC parsing, checks and emulation.
+#[path = "../../../../drivers/target/sbc.rs"]
+pub mod sbc;
+
+/// `drivers/target/spc.rs`: SPC emulation (INQUIRY, VPD, MODE SENSE, REPORT LUNS, ...).
+#[path = "../../../../drivers/target/spc.rs"]
+pub mod spc;
