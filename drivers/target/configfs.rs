@@ -11,7 +11,7 @@
 //!             └── default_lu_gp/   lu_gp_id (RW), members (RO)
 //! ```
 
-use crate::alua::AluaGroup;
+use crate::alua::{AluaGroup, LuGpShared};
 use crate::backend::BACKEND_MODULES;
 use crate::hba::Hba;
 use crate::lio::configfs::GroupOperations;
@@ -87,6 +87,7 @@ impl TargetRoot {
             DB_ROOT_DEFAULT
         };
         let dbroot = Arc::pin_init(new_mutex!(DbRoot::new(initial)), GFP_KERNEL)?;
+        let default_lu_gp = LuGpShared::new_default()?;
         Ok(Subsystem::new(
             kernel::c_str!("target"),
             &TARGET_ROOT_TYPE,
@@ -95,7 +96,7 @@ impl TargetRoot {
                 core <- Group::new(
                     kernel::c_str!("core"),
                     &CORE_TYPE,
-                    CoreGroup::new(dbroot.clone())
+                    CoreGroup::new(dbroot.clone(), default_lu_gp)
                 ),
             }? Error),
         ))
@@ -171,6 +172,8 @@ pub(crate) struct CoreGroup {
     /// `sub_api_initialized`: the backend modules were requested once.
     backends_requested: AtomicBool,
     dbroot: Arc<Mutex<DbRoot>>,
+    /// `default_lu_gp`: devices join it when enabled.
+    default_lu_gp: Arc<LuGpShared>,
 }
 
 configfs_default_groups!(CoreGroup: alua);
@@ -180,9 +183,13 @@ configfs_item_type! {
 }
 
 impl CoreGroup {
-    fn new(dbroot: Arc<Mutex<DbRoot>>) -> impl PinInit<Self, Error> {
+    fn new(
+        dbroot: Arc<Mutex<DbRoot>>,
+        default_lu_gp: Arc<LuGpShared>,
+    ) -> impl PinInit<Self, Error> {
         try_pin_init!(CoreGroup {
-            alua <- AluaGroup::group(),
+            alua <- AluaGroup::group(default_lu_gp.clone()),
+            default_lu_gp,
             hba_id_counter: AtomicU32::new(1),
             lun0_hba_id: 0,
             backends_requested: AtomicBool::new(false),
@@ -208,6 +215,11 @@ impl GroupOperations for CoreGroup {
 
     fn make_group(&self, name: &CStr) -> Result<Pin<KBox<Group<Hba>>>> {
         self.request_backend_modules();
-        Hba::new_group(name, &self.hba_id_counter, &self.dbroot)
+        Hba::new_group(
+            name,
+            &self.hba_id_counter,
+            &self.dbroot,
+            &self.default_lu_gp,
+        )
     }
 }

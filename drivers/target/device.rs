@@ -3,6 +3,7 @@
 //! Devices: `core/<hba>/<dev>` (LIO: `struct se_device`, `target_core_device.c` and the
 //! device part of `target_core_configfs.c`).
 
+use crate::alua::LuGpShared;
 use crate::attrib::{DevAttrib, DevAttribGroup};
 use crate::backend::BackendOps;
 use crate::configfs::DbRoot;
@@ -23,6 +24,21 @@ use kernel::sync::{Arc, Mutex};
 const SE_DEV_ALIAS_LEN: usize = 512;
 /// `SE_UDEV_PATH_LEN`.
 const SE_UDEV_PATH_LEN: usize = 512;
+/// `LU_GROUP_NAME_BUF`.
+const LU_GROUP_NAME_BUF: usize = 256;
+
+/// `strstrip()`: without leading and trailing whitespace.
+fn strip(s: &[u8]) -> &[u8] {
+    let start = s
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(s.len());
+    let end = s
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    s.get(start..end).unwrap_or(&[])
+}
 
 /// The mutable state of a device.
 pub(crate) struct DeviceState {
@@ -40,6 +56,11 @@ pub(crate) struct DeviceState {
     pub(crate) queue_depth: u32,
     /// `dev_attrib`.
     pub(crate) attrib: DevAttrib,
+    /// The ALUA LU group the device is a member of (`dev_alua_lu_gp_mem`): the default
+    /// one from enable on, none after `alua_lu_gp` is set to `NULL`.
+    lu_gp: Option<Arc<LuGpShared>>,
+    /// Whether the device has an LU group membership record (made at enable).
+    lu_gp_mem: bool,
     /// The backend's part of the device.
     rd: RdDev,
 }
@@ -59,17 +80,33 @@ pub(crate) struct DeviceCore {
 pub(crate) struct SeDevice {
     core: Arc<DeviceCore>,
     #[pin]
+    action: Group<DevActionGroup>,
+    #[pin]
     attrib: Group<DevAttribGroup>,
     #[pin]
     wwn: Group<T10Wwn>,
 }
 
-configfs_default_groups!(SeDevice: attrib, wwn);
+configfs_default_groups!(SeDevice: action, attrib, wwn);
+
+/// The data of `action/`: backend actions (`tb_dev_action_attrs`); rd_mcp has none.
+pub(crate) struct DevActionGroup;
+
+configfs_default_groups!(DevActionGroup:);
+
+configfs_item_type! {
+    static ACTION_TYPE: ItemType<DevActionGroup> = [];
+}
 
 impl DeviceCore {
     /// The device directory's name.
     pub(crate) fn name(&self) -> &[u8] {
         &self.name
+    }
+
+    /// The name of the device's HBA directory.
+    pub(crate) fn hba_name(&self) -> &[u8] {
+        &self.hba.name
     }
 
     /// The backend of the device's HBA.
@@ -93,6 +130,7 @@ configfs_item_type! {
         "alias" (0o644, show: SeDevice::alias_show, store: SeDevice::alias_store),
         "udev_path" (0o644, show: SeDevice::udev_path_show, store: SeDevice::udev_path_store),
         "enable" (0o644, show: SeDevice::enable_show, store: SeDevice::enable_store),
+        "alua_lu_gp" (0o644, show: SeDevice::alua_lu_gp_show, store: SeDevice::alua_lu_gp_store),
     ];
 }
 
@@ -158,6 +196,8 @@ impl SeDevice {
                     udev_path: None,
                     queue_depth: 0,
                     attrib: DevAttrib::default(),
+                    lu_gp: None,
+                    lu_gp_mem: false,
                     rd: RdDev::new(),
                 }),
             }? Error),
@@ -167,6 +207,7 @@ impl SeDevice {
             name,
             &DEVICE_TYPE,
             try_pin_init!(SeDevice {
+                action <- Group::new(kernel::c_str!("action"), &ACTION_TYPE, DevActionGroup),
                 attrib <- DevAttribGroup::group(core.clone()),
                 wwn <- T10Wwn::group(core.clone()),
                 core,
@@ -263,15 +304,62 @@ impl SeDevice {
         a.queue_depth = a.hw_queue_depth;
         a.hw_max_sectors = align_max_sectors(a.hw_max_sectors, a.hw_block_size);
         a.optimal_sectors = a.hw_max_sectors;
+        // core_setup_alua(): join the default LU group.
+        let lu_gp = self.hba.default_lu_gp.clone();
+        lu_gp.attach(self.core.clone())?;
+        st.lu_gp = Some(lu_gp);
+        st.lu_gp_mem = true;
         self.hba.dev_count.fetch_add(1, Ordering::Relaxed);
         st.configured = true;
         Ok(())
     }
 
+    fn alua_lu_gp_show(&self, page: &mut Page<'_>) -> Result {
+        let st = self.state.lock();
+        match &st.lu_gp {
+            Some(lu_gp) => lu_gp.show_membership(page),
+            None => Ok(()),
+        }
+    }
+
+    /// `target_dev_alua_lu_gp_store()`: a group's name moves the device to it, `NULL`
+    /// takes it out of its group.
+    fn alua_lu_gp_store(&self, input: &[u8]) -> Result {
+        let mut st = self.state.lock();
+        if !st.lu_gp_mem {
+            return Ok(());
+        }
+        if input.len() > LU_GROUP_NAME_BUF {
+            pr_err!("ALUA LU Group Alias too large!\n");
+            return Err(EINVAL);
+        }
+        let name = strip(c_text(input));
+        let new = if name == b"NULL" {
+            None
+        } else if self.hba.default_lu_gp.matches(name) {
+            Some(self.hba.default_lu_gp.clone())
+        } else {
+            return Err(ENODEV);
+        };
+        if let Some(old) = st.lu_gp.take() {
+            old.drop_member(&self.core);
+        }
+        if let Some(new) = new {
+            new.attach(self.core.clone())?;
+            st.lu_gp = Some(new);
+        }
+        Ok(())
+    }
+
     /// Called when the device leaves configfs (`target_core_drop_subdev`).
     pub(crate) fn on_drop(&self) {
-        if self.state.lock().configured {
+        let mut st = self.state.lock();
+        if st.configured {
             self.hba.dev_count.fetch_sub(1, Ordering::Relaxed);
+        }
+        // core_alua_free_lu_gp_mem(): leave the group (which holds a reference).
+        if let Some(lu_gp) = st.lu_gp.take() {
+            lu_gp.drop_member(&self.core);
         }
     }
 }

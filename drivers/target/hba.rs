@@ -3,6 +3,7 @@
 //! HBAs: the `core/<plugin>_<N>` directories devices are made in (LIO:
 //! `target_core_hba.c` and the HBA part of `target_core_configfs.c`).
 
+use crate::alua::LuGpShared;
 use crate::backend::{self, BackendOps};
 use crate::configfs::DbRoot;
 use crate::device::SeDevice;
@@ -28,6 +29,10 @@ pub(crate) struct HbaShared {
     pub(crate) rd_host_dev_id_count: AtomicU32,
     /// `dev_count`: enabled devices.
     pub(crate) dev_count: AtomicU32,
+    /// The HBA directory's name.
+    pub(crate) name: KVec<u8>,
+    /// `default_lu_gp`, which enabled devices join.
+    pub(crate) default_lu_gp: Arc<LuGpShared>,
 }
 
 /// An HBA (`struct se_hba`).
@@ -96,13 +101,19 @@ impl Hba {
         name: &CStr,
         hba_id_counter: &AtomicU32,
         dbroot: &Arc<Mutex<DbRoot>>,
+        default_lu_gp: &Arc<LuGpShared>,
     ) -> Result<Pin<KBox<Group<Hba>>>> {
         let parsed = parse_hba_name(c_text(name.as_bytes()))?;
         let Some(backend) = backend::core_get_backend(parsed.plugin) else {
             return Err(EINVAL);
         };
+        let text = c_text(name.as_bytes());
+        let mut hba_name = KVec::with_capacity(text.len(), GFP_KERNEL)?;
+        hba_name.extend_from_slice(text, GFP_KERNEL)?;
         let shared = Arc::new(
             HbaShared {
+                name: hba_name,
+                default_lu_gp: default_lu_gp.clone(),
                 backend,
                 dbroot: dbroot.clone(),
                 rd_host_dev_id_count: AtomicU32::new(0),

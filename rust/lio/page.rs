@@ -23,6 +23,11 @@ impl<'a> Page<'a> {
         self.len
     }
 
+    /// Forgets what was written after the first `len` bytes.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
     /// Appends raw bytes.
     pub(crate) fn write_bytes(&mut self, bytes: &[u8]) -> fmt::Result {
         let end = self.len.checked_add(bytes.len()).ok_or(fmt::Error)?;

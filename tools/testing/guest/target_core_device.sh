@@ -30,6 +30,9 @@ check "[$impl] control rd_pages=16384 with junk tokens" put "bogus,rd_pages=1638
 check "[$impl] enable" put 1 $D/enable
 check_eq "[$impl] enabled" 1 "$(cat $D/enable)"
 rec "info of an enabled 64 MiB device" $D/info
+G=$T/core/alua/lu_gps/default_lu_gp
+rec "alua_lu_gp of an enabled device" $D/alua_lu_gp
+rec "default_lu_gp members with one device" $G/members
 check_fails "[$impl] a second enable" "File exists" put 1 $D/enable
 check "[$impl] alias" put "my disk" $D/alias
 check_eq "[$impl] alias reads back" "my disk" "$(cat $D/alias)"
@@ -105,8 +108,16 @@ check "[$impl] control rd_pages=0x100 rd_nullio=1" put "rd_pages=0x100
 rd_nullio=1" $N/control
 check "[$impl] enable the nullio device" put 1 $N/enable
 rec "info of an enabled nullio device (second rd_dev_id)" $N/info
+rec "default_lu_gp members with two devices" $G/members
+try_store NULL $D/alua_lu_gp
+rec "members after the first device left" $G/members
+try_store nosuchgroup $D/alua_lu_gp
+try_store "  default_lu_gp  " $D/alua_lu_gp
+rec "members after it rejoined" $G/members
 Z=$T/core/rd_mcp_0/zero
 check "[$impl] mkdir a device" mkdir $Z
+rec "alua_lu_gp of a device never enabled" $Z/alua_lu_gp
+try_store NULL $Z/alua_lu_gp
 check "[$impl] control rd_pages=0" put rd_pages=0 $Z/control
 check_fails "[$impl] zero pages are refused" "Invalid argument" put 1 $Z/enable
 # rd_pages=-1 is 2^32 - 1 pages. The C LIO refuses it too, but its kcalloc() of the
@@ -121,6 +132,7 @@ check "[$impl] the refusal of 0 pages is logged" sh -c "dmesg | grep -q 'Illegal
 (cd $T && find . -mindepth 1 -printf '%y %m %P\n' | sort) >"$OUT/tree-device-$impl.txt"
 check_fails "[$impl] rmdir of an HBA with devices" "Directory not empty" rmdir $T/core/rd_mcp_0
 check "[$impl] rmdir the devices" rmdir $D $N $Z
+rec "members after rmdir" $G/members
 check "[$impl] dbroot can change once no device exists" put /etc/target $T/dbroot
 check "[$impl] rmdir the HBA" rmdir $T/core/rd_mcp_0
 for m in $(ls /sys/module/target_core_mod/holders 2>/dev/null); do rmmod "$m"; done
