@@ -4,6 +4,7 @@
 //! se_dev_attrib` and `sbc_attrib_attrs` of `target_core_configfs.c`).
 
 use crate::device::DeviceCore;
+use crate::lio::bytes::kvec_from;
 use crate::lio::configfs::{configfs_default_groups, configfs_item_type, Group};
 use crate::lio::errno::enosys;
 use crate::lio::page::Page;
@@ -323,9 +324,7 @@ impl DevAttribGroup {
         } else {
             self.dev.backend().inquiry_prod.as_bytes()
         };
-        let mut v = KVec::with_capacity(model.len(), GFP_KERNEL)?;
-        v.extend_from_slice(model, GFP_KERNEL)?;
-        st.wwn.model = v;
+        st.wwn.model = kvec_from(model)?;
         st.attrib.emulate_model_alias = flag;
         Ok(())
     }

@@ -8,9 +8,10 @@ use crate::attrib::{DevAttrib, DevAttribGroup};
 use crate::backend::BackendOps;
 use crate::configfs::DbRoot;
 use crate::hba::HbaShared;
+use crate::lio::bytes::kvec_from;
 use crate::lio::configfs::{configfs_default_groups, configfs_item_type, Group};
 use crate::lio::page::Page;
-use crate::lio::parse::c_text;
+use crate::lio::parse::{c_text, strstrip};
 use crate::rd::{RdDev, RD_BLOCKSIZE, RD_MAX_DEVICE_QUEUE_DEPTH};
 use crate::wwn::{T10Wwn, T10WwnState};
 use core::fmt::Write;
@@ -26,19 +27,6 @@ const SE_DEV_ALIAS_LEN: usize = 512;
 const SE_UDEV_PATH_LEN: usize = 512;
 /// `LU_GROUP_NAME_BUF`.
 const LU_GROUP_NAME_BUF: usize = 256;
-
-/// `strstrip()`: without leading and trailing whitespace.
-fn strip(s: &[u8]) -> &[u8] {
-    let start = s
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(s.len());
-    let end = s
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
-    s.get(start..end).unwrap_or(&[])
-}
 
 /// The mutable state of a device.
 pub(crate) struct DeviceState {
@@ -172,18 +160,14 @@ fn store_text(what: &str, input: &[u8], max: usize) -> Result<KVec<u8>> {
     if let [t @ .., b'\n'] = text {
         text = t;
     }
-    let mut v = KVec::with_capacity(text.len(), GFP_KERNEL)?;
-    v.extend_from_slice(text, GFP_KERNEL)?;
-    Ok(v)
+    kvec_from(text)
 }
 
 impl SeDevice {
     /// `target_alloc_device()` + the configfs group of `mkdir core/<hba>/NAME`.
     pub(crate) fn new_group(name: &CStr, hba: Arc<HbaShared>) -> Result<Pin<KBox<Group<Self>>>> {
         let wwn = T10WwnState::new(hba.backend)?;
-        let bytes = c_text(name.as_bytes());
-        let mut dev_name = KVec::with_capacity(bytes.len(), GFP_KERNEL)?;
-        dev_name.extend_from_slice(bytes, GFP_KERNEL)?;
+        let dev_name = kvec_from(c_text(name.as_bytes()))?;
         let core = Arc::pin_init(
             try_pin_init!(DeviceCore {
                 hba,
@@ -333,7 +317,7 @@ impl SeDevice {
             pr_err!("ALUA LU Group Alias too large!\n");
             return Err(EINVAL);
         }
-        let name = strip(c_text(input));
+        let name = strstrip(c_text(input));
         let new = if name == b"NULL" {
             None
         } else if self.hba.default_lu_gp.matches(name) {

@@ -7,6 +7,7 @@ use crate::alua::LuGpShared;
 use crate::backend::{self, BackendOps};
 use crate::configfs::DbRoot;
 use crate::device::SeDevice;
+use crate::lio::bytes::kvec_from;
 use crate::lio::configfs::{configfs_default_groups, configfs_item_type, Group, GroupOperations};
 use crate::lio::page::Page;
 use crate::lio::parse::{c_text, kstrtoul};
@@ -107,9 +108,7 @@ impl Hba {
         let Some(backend) = backend::core_get_backend(parsed.plugin) else {
             return Err(EINVAL);
         };
-        let text = c_text(name.as_bytes());
-        let mut hba_name = KVec::with_capacity(text.len(), GFP_KERNEL)?;
-        hba_name.extend_from_slice(text, GFP_KERNEL)?;
+        let hba_name = kvec_from(c_text(name.as_bytes()))?;
         let shared = Arc::new(
             HbaShared {
                 name: hba_name,

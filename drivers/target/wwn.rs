@@ -5,10 +5,11 @@
 
 use crate::backend::BackendOps;
 use crate::device::DeviceCore;
+use crate::lio::bytes::kvec_from;
 use crate::lio::configfs::{configfs_default_groups, configfs_item_type, Group};
 use crate::lio::errno::eoverflow;
 use crate::lio::page::Page;
-use crate::lio::parse::{c_text, kstrtoul};
+use crate::lio::parse::{c_text, kstrtoul, strstrip};
 use core::fmt::Write;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -34,25 +35,6 @@ pub(crate) struct T10WwnState {
     pub(crate) company_id: u32,
     /// `unit_serial`: VPD page 0x80, empty until written.
     pub(crate) unit_serial: KVec<u8>,
-}
-
-fn kvec_from(bytes: &[u8]) -> Result<KVec<u8>> {
-    let mut v = KVec::with_capacity(bytes.len(), GFP_KERNEL)?;
-    v.extend_from_slice(bytes, GFP_KERNEL)?;
-    Ok(v)
-}
-
-/// `strstrip()`: without leading and trailing whitespace.
-fn strip(s: &[u8]) -> &[u8] {
-    let start = s
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(s.len());
-    let end = s
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
-    s.get(start..end).unwrap_or(&[])
 }
 
 impl T10WwnState {
@@ -133,7 +115,7 @@ impl T10Wwn {
             );
             return Err(eoverflow());
         }
-        let stripped = strip(text);
+        let stripped = strstrip(text);
         if stripped.len() > max {
             pr_err!(
                 "Emulated T10 {} exceeds its INQUIRY length: {}\n",
@@ -228,7 +210,7 @@ impl T10Wwn {
             );
             return Err(eoverflow());
         }
-        let serial = kvec_from(strip(text))?;
+        let serial = kvec_from(strstrip(text))?;
         let mut st = self.dev.state.lock();
         if st.export_count != 0 {
             pr_err!(

@@ -610,9 +610,10 @@ unsafe fn group_of<'a, T: GroupData>(item: *mut b::config_item) -> &'a Group<T> 
 }
 
 unsafe extern "C" fn release_trampoline<T: GroupData>(item: *mut b::config_item) {
-    // SAFETY: configfs calls release once, for an item of an `ItemType<T>` whose last
-    // reference went. A subsystem's root never gets here: `Subsystem` keeps its initial
-    // reference until its memory is gone. So the item is the `raw` field of a `Group<T>`.
+    // configfs calls release once, for an item of an `ItemType<T>` whose last reference
+    // went. A subsystem's root never gets here: `Subsystem` keeps its initial reference
+    // until its memory is gone.
+    // SAFETY: so the item is the `raw` field of a `Group<T>`.
     let group =
         unsafe { kernel::container_of!(item.cast::<Opaque<b::config_group>>(), Group<T>, raw) }
             .cast_mut();
@@ -798,10 +799,10 @@ impl<T: GroupData> PinnedDrop for Subsystem<T> {
     fn drop(self: Pin<&mut Self>) {
         let raw = self.raw.get();
         if self.registered.load(Ordering::Acquire) {
-            // SAFETY: registered in `register`. Unregistering removes every directory and
-            // the references configfs took; no attribute callback can be running, since
-            // each open attribute file pins the owning module and a subsystem is dropped
-            // only by its module's init failure or exit.
+            // Unregistering removes every directory and the references configfs took;
+            // it waits for running attribute callbacks (frag_sem), and open files pin
+            // the owning module, whose init failure or exit is what drops a subsystem.
+            // SAFETY: registered in `register`, not yet unregistered.
             unsafe { b::configfs_unregister_subsystem(raw) };
         }
         // SAFETY: only the address is taken.

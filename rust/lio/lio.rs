@@ -8,6 +8,7 @@
 //! what it needs of it; the pieces a module does not use are compiled out.
 
 pub(crate) mod bindings;
+pub(crate) mod bytes;
 pub(crate) mod configfs;
 pub(crate) mod errno;
 pub(crate) mod kmod;

@@ -158,6 +158,19 @@ pub(crate) fn control_tokens(s: &[u8]) -> impl Iterator<Item = &[u8]> {
         .filter(|t| !t.is_empty())
 }
 
+/// `strstrip()`: without leading and trailing whitespace.
+pub(crate) fn strstrip(s: &[u8]) -> &[u8] {
+    let start = s
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(s.len());
+    let end = s
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    s.get(start..end).unwrap_or(&[])
+}
+
 /// Splits `key=value`; `None` without `=`.
 pub(crate) fn key_value(token: &[u8]) -> Option<(&[u8], &[u8])> {
     let eq = token.iter().position(|&c| c == b'=')?;
@@ -167,6 +180,13 @@ pub(crate) fn key_value(token: &[u8]) -> Option<(&[u8], &[u8])> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strstrip_like_the_kernel() {
+        assert_eq!(strstrip(b"  default_lu_gp \n"), b"default_lu_gp");
+        assert_eq!(strstrip(b"\t\n "), b"");
+        assert_eq!(strstrip(b"a b"), b"a b");
+    }
 
     #[test]
     fn bools_and_narrow_integers() {
