@@ -20,6 +20,11 @@ pub(crate) fn c_text(bytes: &[u8]) -> &[u8] {
     }
 }
 
+/// The value of `c` as a digit of `base` (2..=16), if it is one.
+fn digit(c: u8, base: u32) -> Option<u32> {
+    char::from(c).to_digit(16).filter(|&d| d < base)
+}
+
 /// `kstrtoull(s, base)`: an optional `+`, digits of `base` (0 picks 16 for `0x`, 8 for a
 /// leading `0`, else 10; base 16 also takes a `0x` prefix), an optional single trailing
 /// newline, and nothing else.
@@ -42,16 +47,7 @@ pub(crate) fn kstrtoull(s: &[u8], base: u32) -> Result<u64, ParseError> {
     let mut value: u64 = 0;
     let mut digits = 0;
     let mut overflow = false;
-    for &c in s {
-        let d = match c {
-            b'0'..=b'9' => u32::from(c - b'0'),
-            b'a'..=b'f' => u32::from(c - b'a') + 10,
-            b'A'..=b'F' => u32::from(c - b'A') + 10,
-            _ => break,
-        };
-        if d >= base {
-            break;
-        }
+    for d in s.iter().map_while(|&c| digit(c, base)) {
         match value
             .checked_mul(u64::from(base))
             .and_then(|v| v.checked_add(u64::from(d)))
@@ -114,17 +110,10 @@ fn simple_strtoull(s: &[u8]) -> (u64, usize) {
     };
     let mut value: u64 = 0;
     let mut used = skip;
-    for &c in s.iter().skip(skip) {
-        let d = match c {
-            b'0'..=b'9' => u64::from(c - b'0'),
-            b'a'..=b'f' => u64::from(c - b'a') + 10,
-            b'A'..=b'F' => u64::from(c - b'A') + 10,
-            _ => break,
-        };
-        if d >= base {
-            break;
-        }
-        value = value.wrapping_mul(base).wrapping_add(d);
+    for d in s.iter().skip(skip).map_while(|&c| digit(c, base)) {
+        value = value
+            .wrapping_mul(u64::from(base))
+            .wrapping_add(u64::from(d));
         used += 1;
     }
     if used == skip {
