@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * C helpers for the lio-rs Rust support layer (see lio_helpers.h).
+ * C helpers for the lio-rs Rust support layer (see lio_helpers.h). They are exported:
+ * generic Rust code of target_core is instantiated in the fabric modules and calls them.
  */
 #include <linux/configfs.h>
+#include <linux/cpumask.h>
+#include <linux/export.h>
 #include <linux/fs.h>
 #include <linux/kmod.h>
 #include <linux/mutex.h>
@@ -17,37 +20,44 @@ void lio_configfs_add_default_group(struct config_group *child, struct config_gr
 {
 	configfs_add_default_group(child, parent);
 }
+EXPORT_SYMBOL_GPL(lio_configfs_add_default_group);
 
 /* One lockdep class for every subsystem mutex lio-rs registers, as C gets per call site. */
 void lio_configfs_subsystem_mutex_init(struct configfs_subsystem *subsys)
 {
 	mutex_init(&subsys->su_mutex);
 }
+EXPORT_SYMBOL_GPL(lio_configfs_subsystem_mutex_init);
 
 void lio_configfs_subsystem_mutex_destroy(struct configfs_subsystem *subsys)
 {
 	mutex_destroy(&subsys->su_mutex);
 }
+EXPORT_SYMBOL_GPL(lio_configfs_subsystem_mutex_destroy);
 
 const char *lio_uts_sysname(void)
 {
 	return utsname()->sysname;
 }
+EXPORT_SYMBOL_GPL(lio_uts_sysname);
 
 const char *lio_uts_machine(void)
 {
 	return utsname()->machine;
 }
+EXPORT_SYMBOL_GPL(lio_uts_machine);
 
 const char *lio_uts_release(void)
 {
 	return UTS_RELEASE;
 }
+EXPORT_SYMBOL_GPL(lio_uts_release);
 
 int lio_request_module(const char *name)
 {
 	return request_module("%s", name);
 }
+EXPORT_SYMBOL_GPL(lio_request_module);
 
 int lio_path_is_dir(const char *path)
 {
@@ -60,3 +70,24 @@ int lio_path_is_dir(const char *path)
 	path_put(&p);
 	return 0;
 }
+EXPORT_SYMBOL_GPL(lio_path_is_dir);
+
+static DEFINE_MUTEX(lio_global_mutex);
+
+void lio_global_lock(void)
+{
+	mutex_lock(&lio_global_mutex);
+}
+EXPORT_SYMBOL_GPL(lio_global_lock);
+
+void lio_global_unlock(void)
+{
+	mutex_unlock(&lio_global_mutex);
+}
+EXPORT_SYMBOL_GPL(lio_global_unlock);
+
+bool lio_cpu_online(int cpu)
+{
+	return cpu >= 0 && cpu < nr_cpu_ids && cpu_online(cpu);
+}
+EXPORT_SYMBOL_GPL(lio_cpu_online);

@@ -25,4 +25,11 @@ int lio_request_module(const char *name);
 /* 0 if @path names an existing directory, else a negative errno. */
 int lio_path_is_dir(const char *path);
 
+/* The mutex of rust/lio/global.rs: guards every module-wide `Global` slot. */
+void lio_global_lock(void);
+void lio_global_unlock(void);
+
+/* Whether @cpu is a valid CPU number and online. */
+bool lio_cpu_online(int cpu);
+
 #endif /* _LIO_HELPERS_H */

@@ -4,7 +4,8 @@
 //! (LIO: `drivers/target/target_core_configfs.c`):
 //!
 //! ```text
-//! target/            TargetRoot: version (RO), dbroot (RW)
+//! target/            TargetRoot: version (RO), dbroot (RW); mkdir: fabric directories
+//! ├── $fabric/       fabric_configfs::FabricRoot (the fabric's tree)
 //! └── core/          CoreGroup
 //!     └── alua/      alua::AluaGroup
 //!         └── lu_gps/
@@ -13,6 +14,8 @@
 
 use crate::alua::{AluaGroup, LuGpShared};
 use crate::backend::BACKEND_MODULES;
+use crate::fabric_configfs::FabricRoot;
+use crate::fabric_registry;
 use crate::hba::Hba;
 use crate::lio::configfs::GroupOperations;
 use crate::lio::configfs::{configfs_default_groups, configfs_item_type, Group, Subsystem};
@@ -71,7 +74,7 @@ pub(crate) struct TargetRoot {
 configfs_default_groups!(TargetRoot: core);
 
 configfs_item_type! {
-    static TARGET_ROOT_TYPE: ItemType<TargetRoot> = [
+    static TARGET_ROOT_TYPE: ItemType<TargetRoot> = ItemType::with_children [
         "version" (0o444, show: TargetRoot::version_show),
         "dbroot" (0o644, show: TargetRoot::dbroot_show, store: TargetRoot::dbroot_store),
     ];
@@ -155,6 +158,40 @@ impl TargetRoot {
         db.path = staged;
         pr_debug!("Target_Core_ConfigFS: db_root set to {}\n", path);
         Ok(())
+    }
+}
+
+impl GroupOperations for TargetRoot {
+    type Child = FabricRoot;
+
+    /// `target_core_register_fabric()`: `mkdir target/NAME` for a registered fabric,
+    /// loading `iscsi_target_mod` for `iscsi*` and `tcm_loop` for `loopback*` first.
+    fn make_group(&self, name: &CStr) -> Result<Pin<KBox<Group<FabricRoot>>>> {
+        let bytes = name.as_bytes();
+        let fabric = match fabric_registry::lookup(bytes) {
+            Some(f) => Some(f),
+            None => {
+                let module = if bytes.starts_with(b"iscsi") {
+                    Some(kernel::c_str!("iscsi_target_mod"))
+                } else if bytes.starts_with(b"loopback") {
+                    Some(kernel::c_str!("tcm_loop"))
+                } else {
+                    None
+                };
+                if let Some(module) = module {
+                    if kmod::request_module(module).is_err() {
+                        pr_debug!("request_module() failed for {}\n", module);
+                        return Err(EINVAL);
+                    }
+                }
+                fabric_registry::lookup(bytes)
+            }
+        };
+        let Some(fabric) = fabric else {
+            pr_debug!("target_core_get_fabric() failed for {}\n", name);
+            return Err(EINVAL);
+        };
+        FabricRoot::new_group(name, fabric)
     }
 }
 

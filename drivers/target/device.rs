@@ -55,7 +55,7 @@ pub(crate) struct DeviceState {
 
 /// What a device shares with its default groups (`struct se_device`).
 #[pin_data]
-pub(crate) struct DeviceCore {
+pub struct DeviceCore {
     hba: Arc<HbaShared>,
     /// The configfs name of the device directory.
     name: KVec<u8>,
@@ -65,7 +65,7 @@ pub(crate) struct DeviceCore {
 
 /// A device: the data of `core/<hba>/<dev>`.
 #[pin_data]
-pub(crate) struct SeDevice {
+pub struct SeDevice {
     core: Arc<DeviceCore>,
     #[pin]
     action: Group<DevActionGroup>,
@@ -197,6 +197,27 @@ impl SeDevice {
                 core,
             }? Error),
         )
+    }
+
+    /// The device shared with its LUNs and the command path.
+    pub(crate) fn core(&self) -> &Arc<DeviceCore> {
+        &self.core
+    }
+
+    /// `target_dev_configured()`: `enable` succeeded.
+    pub(crate) fn is_configured(&self) -> bool {
+        self.state.lock().configured
+    }
+
+    /// A fabric LUN now links to the device (`core_dev_add_lun`).
+    pub(crate) fn add_export(&self) {
+        self.state.lock().export_count += 1;
+    }
+
+    /// A fabric LUN no longer links to the device (`core_dev_del_lun`).
+    pub(crate) fn del_export(&self) {
+        let mut st = self.state.lock();
+        st.export_count = st.export_count.saturating_sub(1);
     }
 
     /// The core-wide device registry this device counts in (for `dbroot`).

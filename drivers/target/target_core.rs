@@ -1,20 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! target_core_mod: the lio-rs SCSI target engine (LIO's `drivers/target` core).
+//! target_core: the lio-rs SCSI target engine (LIO's `drivers/target` core) as a library
+//! crate.
 //!
-//! This crate is the root of `target_core_mod.ko`. It owns the configfs tree under
+//! It is linked into `target_core_mod.ko` (whose `module!` lives in `target_core_main.rs`)
+//! and its public items are exported to the fabric modules (`tcm_loop`, ...) as Rust
+//! symbols: a fabric writes `use target_core::fabric::...` (the contract of
+//! `include/target/target_core_fabric.rs`). The engine owns the configfs tree under
 //! `/sys/kernel/config/target` (see [`configfs`]).
 
 #![allow(clippy::missing_safety_doc)]
 
 use kernel::prelude::*;
 
+/// `pr_*!` prefix of the engine's messages.
+const __LOG_PREFIX: &[u8] = b"target_core_mod\0";
+
+// SAFETY: `__this_module` is the `struct module` modpost emits for the module this crate
+// is linked into (target_core_mod.ko); it lives as long as the module's code.
+static THIS_MODULE: kernel::ThisModule = unsafe {
+    extern "C" {
+        static __this_module: kernel::types::Opaque<kernel::bindings::module>;
+    }
+    kernel::ThisModule::from_ptr(__this_module.get())
+};
+
+/// The support layer (`rust/lio`), shared with the fabric modules.
 #[allow(dead_code)]
 #[path = "../../rust/lio/lio.rs"]
-mod lio;
+pub mod lio;
 
 // The SCSI protocol logic: pure `core` code that tools/testing/host also compiles and
-// tests. Nothing calls it yet: the command path (transport) comes with tcm_loop.
+// tests.
 #[allow(dead_code)]
 mod cdb;
 #[allow(dead_code)]
@@ -29,27 +46,32 @@ mod attrib;
 mod backend;
 mod configfs;
 mod device;
+mod fabric_configfs;
+mod fabric_registry;
 mod hba;
 mod rd;
+// The command path (lookup_lun, visible_luns) lands with the execution engine.
+#[allow(dead_code)]
+mod tpg;
 mod wwn;
 
-module! {
-    type: TargetCoreMod,
-    name: "target_core_mod",
-    author: "lio-rs developers",
-    description: "lio-rs: Target_Core_Mod/ConfigFS (the LIO SCSI target engine in Rust)",
-    license: "GPL",
-}
+/// The core/fabric contract (`include/target/target_core_fabric.rs`).
+#[path = "../../include/target/target_core_fabric.rs"]
+pub mod fabric;
 
 /// `TARGET_CORE_VERSION` of `include/target/target_core_base.h`.
 pub(crate) const TARGET_CORE_VERSION: &str = "v5.0";
 
-struct TargetCoreMod {
+/// The loaded engine: the configfs subsystem `target`, unregistered when this is dropped.
+pub struct TargetCore {
+    // Dropped in order: configfs first, then the fabric list.
     _root: Pin<KBox<lio::configfs::Subsystem<configfs::TargetRoot>>>,
+    _fabrics: fabric_registry::FabricsInstalled,
 }
 
-impl kernel::Module for TargetCoreMod {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
+impl TargetCore {
+    /// Registers `/sys/kernel/config/target` (LIO's `target_core_init_configfs`).
+    pub fn init() -> Result<Self> {
         pr_info!(
             "TARGET_CORE[0]: Loading Generic Kernel Storage Engine: {} on {}/{} on {}\n",
             TARGET_CORE_VERSION,
@@ -57,6 +79,7 @@ impl kernel::Module for TargetCoreMod {
             lio::uts::machine(),
             lio::uts::release()
         );
+        let fabrics = fabric_registry::FabricsInstalled::new()?;
         let root = KBox::pin_init(configfs::TargetRoot::subsystem()?, GFP_KERNEL)?;
         pr_info!(
             "TARGET_CORE[0]: Initialized ConfigFS Fabric Infrastructure: v5.0 on {}/{} on {}\n",
@@ -64,6 +87,9 @@ impl kernel::Module for TargetCoreMod {
             lio::uts::machine(),
             lio::uts::release()
         );
-        Ok(TargetCoreMod { _root: root })
+        Ok(TargetCore {
+            _root: root,
+            _fabrics: fabrics,
+        })
     }
 }

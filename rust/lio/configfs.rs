@@ -30,14 +30,14 @@ use kernel::types::Opaque;
 use kernel::ThisModule;
 
 /// Produces the text of an attribute into a page.
-pub(crate) type ShowFn<T> = fn(&T, &mut Page<'_>) -> Result;
+pub type ShowFn<T> = fn(&T, &mut Page<'_>) -> Result;
 /// Parses and applies what user space wrote to an attribute (the raw bytes, usually with
 /// a trailing newline).
-pub(crate) type StoreFn<T> = fn(&T, &[u8]) -> Result;
+pub type StoreFn<T> = fn(&T, &[u8]) -> Result;
 
 /// The callbacks of one attribute; [`configfs_item_type!`] implements it on a marker type
 /// per attribute, which gives every attribute its own C trampolines.
-pub(crate) trait AttributeOps: 'static {
+pub trait AttributeOps: 'static {
     /// The data of the items this attribute belongs to.
     type Data: GroupData;
     /// `show`, if the attribute is readable.
@@ -53,13 +53,14 @@ pub(crate) trait AttributeOps: 'static {
 /// `for_each_default_group` must pass only [`Group`]s that are fields of `self` (so they
 /// are pinned with it and live exactly as long as it). Implement it with
 /// [`configfs_default_groups!`], which guarantees that.
-pub(crate) unsafe trait GroupData: Send + Sync + 'static {
+pub unsafe trait GroupData: Send + Sync + 'static {
     /// Calls `f` on each default group embedded in `self`, in the order configfs lists them.
     fn for_each_default_group(&self, f: &mut dyn FnMut(&dyn DefaultGroup));
 }
 
 /// Implements [`GroupData`] for a type, naming the fields of type [`Group`] that are its
 /// default groups (none is fine): `configfs_default_groups!(TargetRoot: core);`.
+#[macro_export]
 macro_rules! configfs_default_groups {
     ($data:ty : $($field:ident),* $(,)?) => {
         // SAFETY: every group passed is a by-value field of `self` (a `&self.field` of any
@@ -76,14 +77,14 @@ macro_rules! configfs_default_groups {
         }
     };
 }
-pub(crate) use configfs_default_groups;
+pub use crate::configfs_default_groups;
 
 /// Proof of being inside this file: the [`DefaultGroup`] methods take one, so only the
 /// linking code here can call them (calling them twice would corrupt configfs' lists).
-pub(crate) struct Token(());
+pub struct Token(());
 
 /// A group as its parent sees it when linking its default groups.
-pub(crate) trait DefaultGroup {
+pub trait DefaultGroup {
     /// The C group.
     fn raw_group(&self, _: Token) -> *mut b::config_group;
     /// Records the parent item this group holds a reference on.
@@ -96,7 +97,7 @@ pub(crate) trait DefaultGroup {
 
 /// One attribute of items whose data is `T`. Built by [`configfs_item_type!`].
 #[repr(transparent)]
-pub(crate) struct Attribute<T> {
+pub struct Attribute<T> {
     raw: Opaque<b::configfs_attribute>,
     _data: PhantomData<T>,
 }
@@ -109,7 +110,7 @@ impl<T: GroupData> Attribute<T> {
     ///
     /// Fails to compile if the read bits of `mode` disagree with `O::SHOW` or its write
     /// bits with `O::STORE`.
-    pub(crate) const fn new<O: AttributeOps<Data = T>>(
+    pub const fn new<O: AttributeOps<Data = T>>(
         name: &'static CStr,
         mode: u16,
         owner: &'static ThisModule,
@@ -147,14 +148,14 @@ impl<T: GroupData> Attribute<T> {
     }
 
     /// The C attribute, for an [`AttributeList`].
-    pub(crate) const fn as_raw(&self) -> *mut b::configfs_attribute {
+    pub const fn as_raw(&self) -> *mut b::configfs_attribute {
         self.raw.get()
     }
 }
 
 /// The NULL-terminated attribute array of an [`ItemType<T>`].
 #[repr(transparent)]
-pub(crate) struct AttributeList<T, const N: usize>([*mut b::configfs_attribute; N], PhantomData<T>);
+pub struct AttributeList<T, const N: usize>([*mut b::configfs_attribute; N], PhantomData<T>);
 
 // SAFETY: the pointers refer to `static` attributes that are only read.
 unsafe impl<T, const N: usize> Sync for AttributeList<T, N> {}
@@ -164,7 +165,7 @@ impl<T: GroupData, const N: usize> AttributeList<T, N> {
     ///
     /// The last pointer must be NULL and every other one must come from
     /// [`Attribute::<T>::as_raw`] of a `static`.
-    pub(crate) const unsafe fn new(attrs: [*mut b::configfs_attribute; N]) -> Self {
+    pub const unsafe fn new(attrs: [*mut b::configfs_attribute; N]) -> Self {
         assert!(N > 0, "the attribute list ends with NULL");
         AttributeList(attrs, PhantomData)
     }
@@ -172,7 +173,7 @@ impl<T: GroupData, const N: usize> AttributeList<T, N> {
 
 /// The C `config_item_type` of items whose data is `T`.
 #[repr(transparent)]
-pub(crate) struct ItemType<T> {
+pub struct ItemType<T> {
     raw: Opaque<b::config_item_type>,
     _data: PhantomData<T>,
 }
@@ -202,7 +203,7 @@ impl<T: GroupData> ItemType<T> {
 
     /// An item type owned by `owner` (configfs pins that module while items of this type
     /// exist) with the attributes `attrs`, whose directories take no `mkdir` or links.
-    pub(crate) const fn new<const N: usize>(
+    pub const fn new<const N: usize>(
         owner: &'static ThisModule,
         attrs: &'static AttributeList<T, N>,
     ) -> Self {
@@ -216,7 +217,7 @@ impl<T: GroupData> ItemType<T> {
 
 impl<T: GroupOperations> ItemType<T> {
     /// As [`ItemType::new`], for directories in which `mkdir` makes `T::Child` groups.
-    pub(crate) const fn with_children<const N: usize>(
+    pub const fn with_children<const N: usize>(
         owner: &'static ThisModule,
         attrs: &'static AttributeList<T, N>,
     ) -> Self {
@@ -232,7 +233,7 @@ impl<T: GroupOperations> ItemType<T> {
 impl<T: LinkOperations> ItemType<T> {
     /// As [`ItemType::new`], for directories in which symlinks to `T::Target` items may
     /// be made.
-    pub(crate) const fn with_links<const N: usize>(
+    pub const fn with_links<const N: usize>(
         owner: &'static ThisModule,
         attrs: &'static AttributeList<T, N>,
     ) -> Self {
@@ -271,7 +272,7 @@ impl<T: LinkOperations> OpsOf<T> {
 }
 
 /// What a directory does on `mkdir` and `rmdir` of its children.
-pub(crate) trait GroupOperations: GroupData + Sized {
+pub trait GroupOperations: GroupData + Sized {
     /// The data of the children.
     type Child: GroupData;
 
@@ -284,11 +285,13 @@ pub(crate) trait GroupOperations: GroupData + Sized {
 }
 
 /// What a directory does when a symlink to a `Target` item is made in it or removed.
-pub(crate) trait LinkOperations: GroupData + Sized {
+pub trait LinkOperations: GroupData + Sized {
     /// The data of the items links may point to.
     type Target: GroupData;
-    /// Their item type: a link to any other item is refused with `EINVAL`.
-    const TARGET_TYPE: &'static ItemType<Self::Target>;
+
+    /// Their item type: a link to any other item is refused with `EINVAL`. (A method, not
+    /// a constant: a fabric's mapped LUNs link to that fabric's own LUN item type.)
+    fn target_type(&self) -> &'static ItemType<Self::Target>;
 
     /// `ln -s TARGET DIR/NAME`; an error refuses the link.
     fn allow_link(&self, target: &Self::Target) -> Result;
@@ -309,6 +312,10 @@ pub(crate) trait LinkOperations: GroupData + Sized {
 ///     ];
 /// }
 /// ```
+// `crate::THIS_MODULE` is meant: the module that declares an item type owns it (a fabric's
+// item types pin the fabric module, not target_core_mod).
+#[allow(clippy::crate_in_macro_def)]
+#[macro_export]
 macro_rules! configfs_item_type {
     ($vis:vis static $name:ident : ItemType<$data:ty> = [$($body:tt)*];) => {
         $crate::lio::configfs::configfs_item_type! {
@@ -346,7 +353,7 @@ macro_rules! configfs_item_type {
     (@opt) => { None };
     (@opt $f:path) => { Some($f) };
 }
-pub(crate) use configfs_item_type;
+pub use crate::configfs_item_type;
 
 /// Finds the data of `item`, which configfs passed to an attribute of an `ItemType<T>`.
 ///
@@ -493,7 +500,7 @@ fn unlink_default_groups<T: GroupData>(parent: *mut b::config_group, data: &T) {
 /// A configfs group whose data is `T`: a default group embedded in its parent's data
 /// ([`Group::new`]), or a directory made by `mkdir` ([`Group::new_child`]).
 #[pin_data(PinnedDrop)]
-pub(crate) struct Group<T: GroupData> {
+pub struct Group<T: GroupData> {
     #[pin]
     raw: Opaque<b::config_group>,
     /// The parent item this default group holds a reference on while configfs has it.
@@ -536,7 +543,7 @@ impl<T: GroupData> Group<T> {
 
     /// A default group called `name` of type `ty` holding `data`, to be embedded in its
     /// parent's data and named with [`configfs_default_groups!`].
-    pub(crate) fn new<'a>(
+    pub fn new<'a>(
         name: &'static CStr,
         ty: &'static ItemType<T>,
         data: impl PinInit<T, Error> + 'a,
@@ -545,7 +552,7 @@ impl<T: GroupData> Group<T> {
     }
 
     /// The group `mkdir NAME` makes, for [`GroupOperations::make_group`].
-    pub(crate) fn new_child(
+    pub fn new_child(
         name: &CStr,
         ty: &'static ItemType<T>,
         data: impl PinInit<T, Error>,
@@ -554,7 +561,7 @@ impl<T: GroupData> Group<T> {
     }
 
     /// The directory's name.
-    pub(crate) fn name(&self) -> &CStr {
+    pub fn name(&self) -> &CStr {
         // SAFETY: `ci_name` points to the NUL-terminated name configfs keeps for the
         // item's whole life (set at initialisation, freed at release).
         unsafe { CStr::from_char_ptr((*self.raw.get()).cg_item.ci_name) }
@@ -677,15 +684,18 @@ unsafe extern "C" fn drop_item_trampoline<O: GroupOperations>(
     unsafe { b::config_item_put(item) };
 }
 
-/// Finds the data of a symlink's target, if it is an item of `L::TARGET_TYPE`.
+/// Finds the data of a symlink's target, if it is an item of `dir.target_type()`.
 ///
 /// # Safety
 ///
 /// `target` must be a live item in configfs.
-unsafe fn link_target<'a, L: LinkOperations>(target: *mut b::config_item) -> Option<&'a L::Target> {
+unsafe fn link_target<'a, L: LinkOperations>(
+    dir: &L,
+    target: *mut b::config_item,
+) -> Option<&'a L::Target> {
     // SAFETY: `target` is valid (contract).
     let ty = unsafe { (*target).ci_type };
-    if !ptr::eq(ty, L::TARGET_TYPE.as_raw()) {
+    if !ptr::eq(ty, dir.target_type().as_raw()) {
         return None;
     }
     // A concurrent rmdir of the target may already have unlinked it (`cg_subsys` is
@@ -707,8 +717,9 @@ unsafe extern "C" fn allow_link_trampoline<L: LinkOperations>(
 ) -> kernel::ffi::c_int {
     // SAFETY: configfs calls `allow_link` with the directory (an item of `ItemType<L>`)
     // and the live target item, holding references on both.
-    let (dir, target) = unsafe { (data_of::<L>(src), link_target::<L>(target)) };
-    let Some(target) = target else {
+    let dir = unsafe { data_of::<L>(src) };
+    // SAFETY: the target is live (configfs holds a reference).
+    let Some(target) = (unsafe { link_target::<L>(dir, target) }) else {
         return EINVAL.to_errno();
     };
     match dir.allow_link(target) {
@@ -722,8 +733,9 @@ unsafe extern "C" fn drop_link_trampoline<L: LinkOperations>(
     target: *mut b::config_item,
 ) {
     // SAFETY: as for `allow_link`; only links `allow_link` accepted exist.
-    let (dir, target) = unsafe { (data_of::<L>(src), link_target::<L>(target)) };
-    if let Some(target) = target {
+    let dir = unsafe { data_of::<L>(src) };
+    // SAFETY: as above.
+    if let Some(target) = unsafe { link_target::<L>(dir, target) } {
         dir.drop_link(target);
     }
 }
@@ -731,7 +743,7 @@ unsafe extern "C" fn drop_link_trampoline<L: LinkOperations>(
 /// A configfs subsystem: a directory under `/sys/kernel/config` whose data is `T`,
 /// registered while this object lives.
 #[pin_data(PinnedDrop)]
-pub(crate) struct Subsystem<T: GroupData> {
+pub struct Subsystem<T: GroupData> {
     #[pin]
     raw: Opaque<b::configfs_subsystem>,
     #[pin]
@@ -748,7 +760,7 @@ unsafe impl<T: GroupData> Sync for Subsystem<T> {}
 impl<T: GroupData> Subsystem<T> {
     /// Builds the subsystem `name` of type `ty` holding `data`, links its default groups
     /// and registers it with configfs.
-    pub(crate) fn new(
+    pub fn new(
         name: &'static CStr,
         ty: &'static ItemType<T>,
         data: impl PinInit<T, Error>,

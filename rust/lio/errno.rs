@@ -5,16 +5,16 @@
 use kernel::error::Error;
 
 /// `-ENAMETOOLONG`.
-pub(crate) fn enametoolong() -> Error {
+pub fn enametoolong() -> Error {
     Error::from_errno(-(kernel::bindings::ENAMETOOLONG as i32))
 }
 
 /// `-EOVERFLOW`.
-pub(crate) fn eoverflow() -> Error {
+pub fn eoverflow() -> Error {
     Error::from_errno(-(kernel::bindings::EOVERFLOW as i32))
 }
 
 /// `-ENOSYS`.
-pub(crate) fn enosys() -> Error {
+pub fn enosys() -> Error {
     Error::from_errno(-(kernel::bindings::ENOSYS as i32))
 }

@@ -7,7 +7,7 @@ use kernel::error::{code::ENOENT, Result};
 use kernel::str::CStr;
 
 /// Asks user space (modprobe) to load the module `name` and waits for it.
-pub(crate) fn request_module(name: &CStr) -> Result {
+pub fn request_module(name: &CStr) -> Result {
     // SAFETY: `name` is a valid NUL-terminated string for the duration of the call; the
     // helper passes it as the argument of a "%s" format.
     match unsafe { bindings::lio_request_module(name.as_char_ptr()) } {

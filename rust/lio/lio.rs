@@ -7,15 +7,19 @@
 //! A module includes this layer with `#[path = ".../rust/lio/lio.rs"] mod lio;` and uses
 //! what it needs of it; the pieces a module does not use are compiled out.
 
-pub(crate) mod bindings;
-pub(crate) mod bytes;
-pub(crate) mod configfs;
-pub(crate) mod errno;
-pub(crate) mod kmod;
-pub(crate) mod page;
-pub(crate) mod parse;
-pub(crate) mod uts;
-pub(crate) mod vfs;
+pub mod arc;
+pub mod bindings;
+pub mod bytes;
+pub mod configfs;
+pub mod cpu;
+pub mod errno;
+pub mod global;
+pub mod kmod;
+pub mod page;
+pub mod parse;
+pub mod uts;
+pub mod vec;
+pub mod vfs;
 
 impl From<parse::ParseError> for kernel::error::Error {
     fn from(e: parse::ParseError) -> Self {

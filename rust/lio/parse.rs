@@ -5,7 +5,7 @@
 
 /// Why a number did not parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ParseError {
+pub enum ParseError {
     /// Not a number in the base (`-EINVAL`).
     Invalid,
     /// A number too large for the type (`-ERANGE`).
@@ -13,7 +13,7 @@ pub(crate) enum ParseError {
 }
 
 /// The text up to the first NUL (configfs pages are NUL-terminated C strings).
-pub(crate) fn c_text(bytes: &[u8]) -> &[u8] {
+pub fn c_text(bytes: &[u8]) -> &[u8] {
     match bytes.iter().position(|&b| b == 0) {
         Some(n) => &bytes[..n],
         None => bytes,
@@ -28,7 +28,7 @@ fn digit(c: u8, base: u32) -> Option<u32> {
 /// `kstrtoull(s, base)`: an optional `+`, digits of `base` (0 picks 16 for `0x`, 8 for a
 /// leading `0`, else 10; base 16 also takes a `0x` prefix), an optional single trailing
 /// newline, and nothing else.
-pub(crate) fn kstrtoull(s: &[u8], base: u32) -> Result<u64, ParseError> {
+pub fn kstrtoull(s: &[u8], base: u32) -> Result<u64, ParseError> {
     let mut s = c_text(s);
     if let [b'+', rest @ ..] = s {
         s = rest;
@@ -74,18 +74,38 @@ pub(crate) fn kstrtoull(s: &[u8], base: u32) -> Result<u64, ParseError> {
 }
 
 /// `kstrtou32(s, base)`.
-pub(crate) fn kstrtou32(s: &[u8], base: u32) -> Result<u32, ParseError> {
+pub fn kstrtou32(s: &[u8], base: u32) -> Result<u32, ParseError> {
     u32::try_from(kstrtoull(s, base)?).map_err(|_| ParseError::Range)
 }
 
+/// `kstrtou16(s, base)`.
+pub fn kstrtou16(s: &[u8], base: u32) -> Result<u16, ParseError> {
+    u16::try_from(kstrtoull(s, base)?).map_err(|_| ParseError::Range)
+}
+
+/// `kstrtoint(s, base)`: as `kstrtoull`, with an optional leading `-`, into an `int`.
+pub fn kstrtoint(s: &[u8], base: u32) -> Result<i32, ParseError> {
+    match s {
+        [b'-', rest @ ..] => {
+            let v = kstrtoull(rest, base)?;
+            if v > 1u64 << 31 {
+                return Err(ParseError::Range);
+            }
+            // `v` is at most 2^31, so the negation fits an i64 and then an i32.
+            i32::try_from(-(v as i64)).map_err(|_| ParseError::Range)
+        }
+        _ => i32::try_from(kstrtoull(s, base)?).map_err(|_| ParseError::Range),
+    }
+}
+
 /// `kstrtou8(s, base)`.
-pub(crate) fn kstrtou8(s: &[u8], base: u32) -> Result<u8, ParseError> {
+pub fn kstrtou8(s: &[u8], base: u32) -> Result<u8, ParseError> {
     u8::try_from(kstrtoull(s, base)?).map_err(|_| ParseError::Range)
 }
 
 /// `kstrtobool(s)`: `y`/`Y`/`t`/`T`/`1`/`on` are true, `n`/`N`/`f`/`F`/`0`/`off` are
 /// false, judged by the first one or two characters only.
-pub(crate) fn kstrtobool(s: &[u8]) -> Result<bool, ParseError> {
+pub fn kstrtobool(s: &[u8]) -> Result<bool, ParseError> {
     match s {
         [b'y' | b'Y' | b't' | b'T' | b'1', ..] => Ok(true),
         [b'n' | b'N' | b'f' | b'F' | b'0', ..] => Ok(false),
@@ -96,7 +116,7 @@ pub(crate) fn kstrtobool(s: &[u8]) -> Result<bool, ParseError> {
 }
 
 /// `kstrtoul(s, base)` on a 64-bit kernel.
-pub(crate) fn kstrtoul(s: &[u8], base: u32) -> Result<u64, ParseError> {
+pub fn kstrtoul(s: &[u8], base: u32) -> Result<u64, ParseError> {
     kstrtoull(s, base)
 }
 
@@ -127,7 +147,7 @@ fn simple_strtoull(s: &[u8]) -> (u64, usize) {
 /// `simple_strtol(.., 0)` reads (optional `-`, then `0x` hex, `0` octal or decimal) and
 /// that fits an `int`. `None` where the kernel's pattern would not match or `match_int`
 /// would fail.
-pub(crate) fn match_int(s: &[u8]) -> Option<i32> {
+pub fn match_int(s: &[u8]) -> Option<i32> {
     let (negative, digits) = match s {
         [b'-', rest @ ..] => (true, rest),
         _ => (false, s),
@@ -141,14 +161,14 @@ pub(crate) fn match_int(s: &[u8]) -> Option<i32> {
 }
 
 /// Splits `control`-style input into its non-empty tokens (`strsep(.., ",\n")`).
-pub(crate) fn control_tokens(s: &[u8]) -> impl Iterator<Item = &[u8]> {
+pub fn control_tokens(s: &[u8]) -> impl Iterator<Item = &[u8]> {
     c_text(s)
         .split(|&c| c == b',' || c == b'\n')
         .filter(|t| !t.is_empty())
 }
 
 /// `strstrip()`: without leading and trailing whitespace.
-pub(crate) fn strstrip(s: &[u8]) -> &[u8] {
+pub fn strstrip(s: &[u8]) -> &[u8] {
     let start = s
         .iter()
         .position(|c| !c.is_ascii_whitespace())
@@ -161,7 +181,7 @@ pub(crate) fn strstrip(s: &[u8]) -> &[u8] {
 }
 
 /// Splits `key=value`; `None` without `=`.
-pub(crate) fn key_value(token: &[u8]) -> Option<(&[u8], &[u8])> {
+pub fn key_value(token: &[u8]) -> Option<(&[u8], &[u8])> {
     let eq = token.iter().position(|&c| c == b'=')?;
     Some((&token[..eq], &token[eq + 1..]))
 }

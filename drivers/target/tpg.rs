@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Target ports: WWNs, target portal groups, their LUNs, node ACLs and sessions (LIO:
+//! `struct se_wwn`, `struct se_portal_group`, `struct se_lun`, `struct se_node_acl`,
+//! `struct se_session`; `target_core_tpg.c`).
+//!
+//! These are the objects a fabric module sees. Each is shared (`Arc`) between its configfs
+//! directory and whoever uses it (sessions, the command path); the directories are in
+//! [`crate::fabric_configfs`].
+
+use crate::device::DeviceCore;
+use crate::fabric::{FabricPriv, TargetFabric};
+use crate::fabric_registry;
+use crate::lio::bytes::kvec_from;
+use crate::lio::vec::retain_unordered;
+use core::sync::atomic::{AtomicI32, Ordering};
+use kernel::new_mutex;
+use kernel::prelude::*;
+use kernel::str::CStr;
+use kernel::sync::{Arc, Mutex};
+
+/// A fabric endpoint (`struct se_wwn`): the directory `$fabric/$wwn`.
+pub struct SeWwn {
+    pub(crate) fabric: &'static dyn TargetFabric,
+    name: KVec<u8>,
+    fabric_priv: FabricPriv,
+    /// `cmd_compl_affinity`: `SE_COMPL_AFFINITY_CURR_CPU` (-2) or a CPU.
+    pub(crate) cmd_compl_affinity: AtomicI32,
+}
+
+impl SeWwn {
+    pub(crate) fn new(
+        fabric: &'static dyn TargetFabric,
+        name: &CStr,
+        fabric_priv: FabricPriv,
+    ) -> Result<Arc<Self>> {
+        Ok(Arc::new(
+            SeWwn {
+                fabric,
+                name: kvec_from(name.as_bytes())?,
+                fabric_priv,
+                cmd_compl_affinity: AtomicI32::new(SE_COMPL_AFFINITY_CURR_CPU),
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    /// The directory name (the WWN as the user wrote it).
+    pub fn name(&self) -> &[u8] {
+        &self.name
+    }
+
+    /// The fabric's state for this WWN, if it is a `T`.
+    pub fn fabric_priv<T: 'static>(&self) -> Result<&T> {
+        self.fabric_priv.downcast_ref::<T>().ok_or(EINVAL)
+    }
+
+    /// A reference to the fabric's state for this WWN, if it is a `T`.
+    pub fn fabric_priv_arc<T: Send + Sync + 'static>(&self) -> Result<Arc<T>> {
+        downcast_arc(&self.fabric_priv)
+    }
+}
+
+/// Clones `any` as an `Arc<T>` if it holds a `T`.
+pub(crate) fn downcast_arc<T: Send + Sync + 'static>(any: &FabricPriv) -> Result<Arc<T>> {
+    if !any.is::<T>() {
+        return Err(EINVAL);
+    }
+    crate::lio::arc::downcast(any.clone()).ok_or(EINVAL)
+}
+
+/// `SE_COMPL_AFFINITY_CPUID`: complete on the submitting CPU.
+pub(crate) const SE_COMPL_AFFINITY_CPUID: i32 = -1;
+/// `SE_COMPL_AFFINITY_CURR_CPU`: complete wherever (`WORK_CPU_UNBOUND`).
+pub(crate) const SE_COMPL_AFFINITY_CURR_CPU: i32 = -2;
+
+/// The mutable state of a TPG.
+pub(crate) struct TpgState {
+    /// `tpg_lun_hlist`: the LUNs made in `lun/`.
+    pub(crate) luns: KVec<Arc<SeLun>>,
+    /// `acl_node_list`: explicit and dynamic node ACLs.
+    pub(crate) acls: KVec<Arc<SeNodeAcl>>,
+    /// `tpg_rtpi`: 0 until assigned.
+    pub(crate) rtpi: u16,
+    /// `rtpi_manual`: written to the `rtpi` attribute.
+    pub(crate) rtpi_manual: bool,
+    /// `enabled`.
+    pub(crate) enabled: bool,
+    /// `rtpi` is registered in the fabric registry.
+    pub(crate) rtpi_registered: bool,
+}
+
+/// A target portal group (`struct se_portal_group`): the directory `$wwn/tpgt_N`.
+#[pin_data(PinnedDrop)]
+pub struct SeTpg {
+    pub(crate) fabric: &'static dyn TargetFabric,
+    pub(crate) wwn: Arc<SeWwn>,
+    tag: u16,
+    proto_id: u8,
+    fabric_priv: FabricPriv,
+    #[pin]
+    pub(crate) state: Mutex<TpgState>,
+}
+
+#[pinned_drop]
+impl PinnedDrop for SeTpg {
+    fn drop(self: Pin<&mut Self>) {
+        let st = self.state.lock();
+        if st.rtpi_registered {
+            fabric_registry::deregister_rtpi(st.rtpi);
+        }
+    }
+}
+
+impl SeTpg {
+    pub(crate) fn new(
+        fabric: &'static dyn TargetFabric,
+        wwn: Arc<SeWwn>,
+        tag: u16,
+        proto_id: u8,
+        fabric_priv: FabricPriv,
+    ) -> Result<Arc<Self>> {
+        Arc::pin_init(
+            try_pin_init!(SeTpg {
+                fabric,
+                wwn,
+                tag,
+                proto_id,
+                fabric_priv,
+                state <- new_mutex!(TpgState {
+                    luns: KVec::new(),
+                    acls: KVec::new(),
+                    rtpi: 0,
+                    rtpi_manual: false,
+                    enabled: false,
+                    rtpi_registered: false,
+                }),
+            }? Error),
+            GFP_KERNEL,
+        )
+    }
+
+    /// The fabric's state for this TPG, if it is a `T`.
+    pub fn fabric_priv<T: 'static>(&self) -> Result<&T> {
+        self.fabric_priv.downcast_ref::<T>().ok_or(EINVAL)
+    }
+
+    /// `tpg_get_tag`.
+    pub fn tag(&self) -> u16 {
+        self.tag
+    }
+
+    /// `proto_id`.
+    pub fn proto_id(&self) -> u8 {
+        self.proto_id
+    }
+
+    /// The WWN this TPG belongs to (`tpg_get_wwn`).
+    pub fn wwn(&self) -> &Arc<SeWwn> {
+        &self.wwn
+    }
+
+    /// `tpg_rtpi`.
+    pub fn rtpi(&self) -> u16 {
+        self.state.lock().rtpi
+    }
+
+    /// The LUN `unpacked_lun` of this TPG, if it exists.
+    pub fn lun(&self, unpacked_lun: u64) -> Option<Arc<SeLun>> {
+        self.state
+            .lock()
+            .luns
+            .iter()
+            .find(|l| l.unpacked_lun == unpacked_lun)
+            .cloned()
+    }
+
+    /// `core_tpg_alloc_lun()`: a LUN directory `lun_N` was made.
+    pub(crate) fn alloc_lun(self: &Arc<Self>, unpacked_lun: u64) -> Result<Arc<SeLun>> {
+        let mut st = self.state.lock();
+        if st.luns.iter().any(|l| l.unpacked_lun == unpacked_lun) {
+            return Err(EEXIST);
+        }
+        let lun = SeLun::new(unpacked_lun)?;
+        st.luns.push(lun.clone(), GFP_KERNEL)?;
+        Ok(lun)
+    }
+
+    /// `core_tpg_remove_lun()`: the LUN directory is removed.
+    pub(crate) fn remove_lun(&self, lun: &Arc<SeLun>) {
+        retain_unordered(&mut self.state.lock().luns, |l| !Arc::ptr_eq(l, lun));
+    }
+
+    /// `core_tpg_get_initiator_node_acl()`.
+    pub(crate) fn find_acl(&self, initiatorname: &[u8]) -> Option<Arc<SeNodeAcl>> {
+        self.state
+            .lock()
+            .acls
+            .iter()
+            .find(|a| a.initiatorname() == initiatorname)
+            .cloned()
+    }
+
+    /// `core_tpg_add_initiator_node_acl()`: an ACL directory was made. An existing
+    /// dynamic ACL of that name becomes explicit, as in LIO.
+    pub(crate) fn add_acl(&self, initiatorname: &[u8]) -> Result<Arc<SeNodeAcl>> {
+        let mut st = self.state.lock();
+        if let Some(acl) = st.acls.iter().find(|a| a.initiatorname() == initiatorname) {
+            let mut ast = acl.state.lock();
+            if ast.dynamic {
+                ast.dynamic = false;
+                drop(ast);
+                return Ok(acl.clone());
+            }
+            pr_err!("ACL entry for Initiator Node already exists\n");
+            return Err(EEXIST);
+        }
+        let acl = SeNodeAcl::new(initiatorname, false)?;
+        st.acls.push(acl.clone(), GFP_KERNEL)?;
+        Ok(acl)
+    }
+
+    /// `core_tpg_del_initiator_node_acl()`.
+    pub(crate) fn del_acl(&self, acl: &Arc<SeNodeAcl>) {
+        retain_unordered(&mut self.state.lock().acls, |a| !Arc::ptr_eq(a, acl));
+    }
+
+    /// `target_setup_session()`: opens an I_T nexus from the initiator port
+    /// `initiatorname`. Without an ACL for it, a fabric in demo mode gets a dynamic one;
+    /// otherwise the login is refused with `EACCES`.
+    pub fn setup_session(self: &Arc<Self>, initiatorname: &[u8]) -> Result<Arc<SeSession>> {
+        let acl = match self.find_acl(initiatorname) {
+            Some(acl) => acl,
+            None => {
+                if !self.fabric.check_demo_mode(self) {
+                    pr_err!(
+                        "TARGET_CORE[{}]: no ACL for initiator node {}\n",
+                        self.fabric.name(),
+                        kernel::str::BStr::from_bytes(initiatorname)
+                    );
+                    return Err(EACCES);
+                }
+                let acl = SeNodeAcl::new(initiatorname, true)?;
+                self.state.lock().acls.push(acl.clone(), GFP_KERNEL)?;
+                acl
+            }
+        };
+        acl.state.lock().sessions += 1;
+        Ok(Arc::new(
+            SeSession {
+                tpg: self.clone(),
+                acl,
+            },
+            GFP_KERNEL,
+        )?)
+    }
+}
+
+/// The mutable state of a LUN.
+pub(crate) struct LunState {
+    /// `lun_se_dev`: the device the port links to.
+    pub(crate) dev: Option<Arc<DeviceCore>>,
+    /// `lun_tg_pt_secondary_offline`.
+    pub(crate) tg_pt_secondary_offline: bool,
+    /// `lun_tg_pt_secondary_stat`.
+    pub(crate) tg_pt_secondary_stat: u32,
+    /// `lun_tg_pt_secondary_write_md`.
+    pub(crate) tg_pt_secondary_write_md: u32,
+}
+
+/// A LUN of a TPG (`struct se_lun`): `tpgt_N/lun/lun_N`, the target port of one device.
+#[pin_data]
+pub struct SeLun {
+    unpacked_lun: u64,
+    #[pin]
+    pub(crate) state: Mutex<LunState>,
+}
+
+impl SeLun {
+    fn new(unpacked_lun: u64) -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(SeLun {
+                unpacked_lun,
+                state <- new_mutex!(LunState {
+                    dev: None,
+                    tg_pt_secondary_offline: false,
+                    tg_pt_secondary_stat: 0,
+                    tg_pt_secondary_write_md: 0,
+                }),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// `unpacked_lun`.
+    pub fn unpacked_lun(&self) -> u64 {
+        self.unpacked_lun
+    }
+
+    /// Whether the LUN reaches a device.
+    pub fn is_linked(&self) -> bool {
+        self.state.lock().dev.is_some()
+    }
+
+    /// The device behind the LUN.
+    pub(crate) fn device(&self) -> Option<Arc<DeviceCore>> {
+        self.state.lock().dev.clone()
+    }
+}
+
+/// A LUN of the TPG mapped into a node ACL (`struct se_dev_entry`).
+pub(crate) struct MappedLun {
+    /// `mapped_lun`: the LUN number the initiator sees.
+    pub(crate) mapped_lun: u64,
+    /// The TPG LUN it reaches.
+    pub(crate) lun: Arc<SeLun>,
+    /// `lun_access_ro`.
+    pub(crate) read_only: bool,
+}
+
+/// The mutable state of a node ACL.
+pub(crate) struct NodeAclState {
+    /// `dynamic_node_acl`: made for a demo-mode login, not in configfs.
+    pub(crate) dynamic: bool,
+    /// Mapped LUNs (`lun_entry_hlist`).
+    pub(crate) mapped: KVec<MappedLun>,
+    /// Open sessions.
+    pub(crate) sessions: u32,
+}
+
+/// An initiator's node ACL (`struct se_node_acl`): `tpgt_N/acls/$initiator`.
+#[pin_data]
+pub struct SeNodeAcl {
+    initiatorname: KVec<u8>,
+    #[pin]
+    pub(crate) state: Mutex<NodeAclState>,
+}
+
+impl SeNodeAcl {
+    fn new(initiatorname: &[u8], dynamic: bool) -> Result<Arc<Self>> {
+        let name = kvec_from(initiatorname)?;
+        Arc::pin_init(
+            pin_init!(SeNodeAcl {
+                initiatorname: name,
+                state <- new_mutex!(NodeAclState {
+                    dynamic,
+                    mapped: KVec::new(),
+                    sessions: 0,
+                }),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// `initiatorname`.
+    pub fn initiatorname(&self) -> &[u8] {
+        &self.initiatorname
+    }
+}
+
+/// An I_T nexus (`struct se_session`).
+pub struct SeSession {
+    tpg: Arc<SeTpg>,
+    acl: Arc<SeNodeAcl>,
+}
+
+impl SeSession {
+    /// The TPG of the session.
+    pub fn tpg(&self) -> &Arc<SeTpg> {
+        &self.tpg
+    }
+
+    /// The node ACL the initiator logged in with.
+    pub fn node_acl(&self) -> &Arc<SeNodeAcl> {
+        &self.acl
+    }
+
+    /// `target_remove_session()`: the nexus ends. A dynamic ACL goes with its last
+    /// session.
+    pub fn remove(self: Arc<Self>) {
+        let mut st = self.acl.state.lock();
+        st.sessions = st.sessions.saturating_sub(1);
+        let drop_acl = st.dynamic && st.sessions == 0;
+        drop(st);
+        if drop_acl {
+            self.tpg.del_acl(&self.acl);
+        }
+    }
+
+    /// `transport_lookup_cmd_lun()`: the LUN `unpacked_lun` as this initiator sees it, and
+    /// whether it is read-only for it. Explicit ACLs see their mapped LUNs; dynamic (demo
+    /// mode) ACLs see every LUN of the TPG, writable.
+    pub(crate) fn lookup_lun(&self, unpacked_lun: u64) -> Option<(Arc<SeLun>, bool)> {
+        let st = self.acl.state.lock();
+        if st.dynamic {
+            drop(st);
+            return self.tpg.lun(unpacked_lun).map(|l| (l, false));
+        }
+        st.mapped
+            .iter()
+            .find(|m| m.mapped_lun == unpacked_lun)
+            .map(|m| (m.lun.clone(), m.read_only))
+    }
+
+    /// The LUN numbers this initiator sees, for REPORT LUNS.
+    pub(crate) fn visible_luns(&self, out: &mut KVec<u64>) -> Result {
+        let st = self.acl.state.lock();
+        if st.dynamic {
+            drop(st);
+            let tpg = self.tpg.state.lock();
+            for l in tpg.luns.iter() {
+                if l.is_linked() {
+                    out.push(l.unpacked_lun, GFP_KERNEL)?;
+                }
+            }
+        } else {
+            for m in st.mapped.iter() {
+                out.push(m.mapped_lun, GFP_KERNEL)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Marks `SE_COMPL_AFFINITY_CPUID` as used (the attribute accepts it).
+pub(crate) fn compl_affinity_is_valid(val: i32, online_cpu: impl Fn(i32) -> bool) -> bool {
+    val == SE_COMPL_AFFINITY_CPUID || val == SE_COMPL_AFFINITY_CURR_CPU || online_cpu(val)
+}
+
+/// Stores the completion affinity of a WWN.
+pub(crate) fn set_compl_affinity(wwn: &SeWwn, val: i32) {
+    wwn.cmd_compl_affinity.store(val, Ordering::Relaxed);
+}
