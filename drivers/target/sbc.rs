@@ -8,7 +8,7 @@
 //! `core` code.
 
 use super::cdb::{
-    decode, get_unaligned_be16, get_unaligned_be32, get_unaligned_be64, or_u8, put_u8,
+    decode, get_unaligned_be16, get_unaligned_be32, get_unaligned_be64, or_u8, put_bytes, put_u8,
     put_unaligned_be16, put_unaligned_be32, put_unaligned_be64, Cdb, RwCdb, ScsiCdb, StartStopCdb,
     WriteSameCdb,
 };
@@ -645,29 +645,53 @@ pub(crate) fn sbc_execute_unmap<F>(
     dev: &DeviceInfo<'_>,
     cdb_byte1: u8,
     param: &[u8],
+    execute_unmap: F,
+) -> Result<(), SenseReason>
+where
+    F: FnMut(u64, u32) -> Result<(), SenseReason>,
+{
+    let read = |off: usize, dst: &mut [u8]| {
+        dst.fill(0);
+        put_bytes(dst, 0, param.get(off..).unwrap_or(&[]));
+    };
+    sbc_execute_unmap_from(dev, cdb_byte1, param.len(), read, execute_unmap)
+}
+
+/// [`sbc_execute_unmap`] over a parameter list of `data_length` bytes that is read piece
+/// by piece: `read(off, dst)` fills `dst` with the bytes at `off` (the header, then one
+/// 16-byte descriptor at a time), so a scatterlist needs no contiguous copy.
+pub(crate) fn sbc_execute_unmap_from<R, F>(
+    dev: &DeviceInfo<'_>,
+    cdb_byte1: u8,
+    data_length: usize,
+    mut read: R,
     mut execute_unmap: F,
 ) -> Result<(), SenseReason>
 where
+    R: FnMut(usize, &mut [u8]),
     F: FnMut(u64, u32) -> Result<(), SenseReason>,
 {
     if cdb_byte1 != 0 {
         return Err(SenseReason::InvalidCdbField);
     }
-    if param.is_empty() {
+    if data_length == 0 {
         return Ok(());
     }
-    if param.len() < 8 {
+    if data_length < 8 {
         return Err(SenseReason::ParameterListLengthError);
     }
-    let bd_dl = usize::from(get_unaligned_be16(param, 2).unwrap_or(0));
-    let size = (param.len() - 8).min(bd_dl);
+    let mut header = [0u8; 8];
+    read(0, &mut header);
+    let bd_dl = usize::from(get_unaligned_be16(&header, 2).unwrap_or(0));
+    let size = (data_length - 8).min(bd_dl);
     if size / 16 > dev.max_unmap_block_desc_count as usize {
         return Err(SenseReason::InvalidParameterList);
     }
-    let descriptors = param.get(8..8 + size).unwrap_or(&[]);
-    for desc in descriptors.chunks_exact(16) {
-        let lba = get_unaligned_be64(desc, 0).unwrap_or(0);
-        let range = get_unaligned_be32(desc, 8).unwrap_or(0);
+    for i in 0..size / 16 {
+        let mut desc = [0u8; 16];
+        read(8 + 16 * i, &mut desc);
+        let lba = get_unaligned_be64(&desc, 0).unwrap_or(0);
+        let range = get_unaligned_be32(&desc, 8).unwrap_or(0);
         if range > dev.max_unmap_lba_count {
             return Err(SenseReason::InvalidParameterList);
         }

@@ -1566,15 +1566,17 @@ impl TargetOpcodeDescriptor {
 
 /// `spc_rsoc_get_descr()`: the entry REPORTING OPTIONS 1-3 ask about. `Ok(None)` when it
 /// is not there or not enabled (reported as not supported); options 1 on a command with
-/// service actions, or 2 on one without, are `TCM_INVALID_CDB_FIELD`.
+/// service actions, or 2 on one without, are `TCM_INVALID_CDB_FIELD`. Entries `listed`
+/// refuses do not exist.
 fn spc_rsoc_get_descr(
     dev: &DeviceInfo<'_>,
     port: &PortInfo<'_>,
     ops: &ExecCmdOps,
     cdb: &RsocCdb,
+    listed: fn(&TargetOpcodeDescriptor) -> bool,
 ) -> Result<Option<&'static TargetOpcodeDescriptor>, SenseReason> {
     for descr in TCM_SUPPORTED_OPCODES.iter() {
-        if descr.opcode != cdb.opcode {
+        if descr.opcode != cdb.opcode || !listed(descr) {
             continue;
         }
         match cdb.options {
@@ -1624,6 +1626,20 @@ pub(crate) fn spc_emulate_report_supp_op_codes(
     cdb: &RsocCdb,
     buf: &mut [u8],
 ) -> Result<usize, SenseReason> {
+    spc_emulate_report_supp_op_codes_listed(dev, port, ops, cdb, buf, |_| true)
+}
+
+/// [`spc_emulate_report_supp_op_codes`] with only the `tcm_supported_opcodes[]` entries
+/// `listed` accepts (lio-rs: the commands its engine executes), the others being
+/// reported as not supported.
+pub(crate) fn spc_emulate_report_supp_op_codes_listed(
+    dev: &DeviceInfo<'_>,
+    port: &PortInfo<'_>,
+    ops: &ExecCmdOps,
+    cdb: &RsocCdb,
+    buf: &mut [u8],
+    listed: fn(&TargetOpcodeDescriptor) -> bool,
+) -> Result<usize, SenseReason> {
     if !dev.emulate_rsoc {
         return Err(SenseReason::UnsupportedScsiOpcode);
     }
@@ -1632,7 +1648,7 @@ pub(crate) fn spc_emulate_report_supp_op_codes(
     if cdb.options == 0 {
         let mut len = 4;
         for descr in TCM_SUPPORTED_OPCODES.iter() {
-            if !descr.is_enabled(dev, port, ops) {
+            if !listed(descr) || !descr.is_enabled(dev, port, ops) {
                 continue;
             }
             put_u8(buf, len, descr.opcode);
@@ -1651,7 +1667,7 @@ pub(crate) fn spc_emulate_report_supp_op_codes(
         put_unaligned_be32(buf, 0, (len - 4) as u32);
         return Ok(len);
     }
-    match spc_rsoc_get_descr(dev, port, ops, cdb)? {
+    match spc_rsoc_get_descr(dev, port, ops, cdb, listed)? {
         None => {
             put_u8(buf, 1, (ctdp << 7) | SCSI_SUPPORT_NOT_SUPPORTED);
             Ok(2)

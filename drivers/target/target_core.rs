@@ -35,11 +35,15 @@ pub mod lio;
 #[allow(dead_code)]
 mod cdb;
 #[allow(dead_code)]
+mod exec;
+#[allow(dead_code)]
 mod sbc;
 #[allow(dead_code)]
 mod sense;
 #[allow(dead_code)]
 mod spc;
+#[allow(dead_code)]
+mod ua;
 
 mod alua;
 mod attrib;

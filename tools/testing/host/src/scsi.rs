@@ -17,3 +17,11 @@ pub mod sbc;
 /// `drivers/target/spc.rs`: SPC emulation (INQUIRY, VPD, MODE SENSE, REPORT LUNS, ...).
 #[path = "../../../../drivers/target/spc.rs"]
 pub mod spc;
+
+/// `drivers/target/ua.rs`: the unit attention queue of an I_T nexus on a LUN.
+#[path = "../../../../drivers/target/ua.rs"]
+pub mod ua;
+
+/// `drivers/target/exec.rs`: the command execution engine.
+#[path = "../../../../drivers/target/exec.rs"]
+pub mod exec;
