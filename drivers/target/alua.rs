@@ -96,6 +96,11 @@ impl LuGpShared {
         )
     }
 
+    /// `lu_gp_id`, once the group has one.
+    pub(crate) fn id(&self) -> Option<u16> {
+        self.inner.lock().id
+    }
+
     /// `__core_alua_attach_lu_gp_mem()`: `dev` joins at the end of the list.
     pub(crate) fn attach(&self, dev: Arc<DeviceCore>) -> Result {
         let mut inner = self.inner.lock();

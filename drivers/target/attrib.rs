@@ -22,6 +22,7 @@ const TARGET_UA_INTLCK_CTRL_ESTABLISH_UA: u32 = 2;
 const TARGET_QUEUE_SUBMIT: u8 = 2;
 
 /// `struct se_dev_attrib`, with `target_alloc_device()`'s defaults.
+#[derive(Clone, Copy)]
 pub(crate) struct DevAttrib {
     pub(crate) emulate_model_alias: bool,
     pub(crate) emulate_dpo: bool,

@@ -12,7 +12,8 @@ use crate::lio::bytes::kvec_from;
 use crate::lio::configfs::{configfs_default_groups, configfs_item_type, Group};
 use crate::lio::page::Page;
 use crate::lio::parse::{c_text, strstrip};
-use crate::rd::{RdDev, RD_BLOCKSIZE, RD_MAX_DEVICE_QUEUE_DEPTH};
+use crate::rd::{RdDev, RdMedium, RD_BLOCKSIZE, RD_MAX_DEVICE_QUEUE_DEPTH};
+use crate::transport::{copy_field, DevSnapshot};
 use crate::wwn::{T10Wwn, T10WwnState};
 use core::fmt::Write;
 use core::sync::atomic::Ordering;
@@ -366,5 +367,39 @@ impl SeDevice {
         if let Some(lu_gp) = st.lu_gp.take() {
             lu_gp.drop_member(&self.core);
         }
+    }
+}
+
+impl DeviceCore {
+    /// What the command path needs of the device, copied under its lock, and its medium.
+    /// `ENODEV` until the device is enabled.
+    pub(crate) fn snapshot(&self) -> Result<(DevSnapshot, Arc<RdMedium>)> {
+        let mut st = self.state.lock();
+        if !st.configured {
+            return Err(ENODEV);
+        }
+        let medium = st.rd.medium()?;
+        let w = &st.wwn;
+        let mut snap = DevSnapshot {
+            vendor: [0; 8],
+            vendor_len: 0,
+            model: [0; 16],
+            model_len: 0,
+            revision: [0; 4],
+            revision_len: 0,
+            serial: [0; 254],
+            serial_len: 0,
+            has_serial: !w.unit_serial.is_empty(),
+            company_id: w.company_id,
+            last_lba: st.rd.last_lba(st.attrib.block_size),
+            export_count: st.export_count,
+            lu_gp_id: st.lu_gp.as_ref().and_then(|g| g.id()),
+            attrib: st.attrib,
+        };
+        snap.vendor_len = copy_field(&mut snap.vendor, &w.vendor);
+        snap.model_len = copy_field(&mut snap.model, &w.model);
+        snap.revision_len = copy_field(&mut snap.revision, &w.revision);
+        snap.serial_len = copy_field(&mut snap.serial, &w.unit_serial);
+        Ok((snap, medium))
     }
 }

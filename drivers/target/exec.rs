@@ -60,7 +60,7 @@ const CHUNK: usize = 256;
 const MODE_SELECT_PEEK: usize = 32;
 
 /// The command's data buffer (the fabric's scatterlist). Offsets are bytes from the start.
-pub(crate) trait CmdData {
+pub trait CmdData {
     /// The buffer's length in bytes.
     fn len(&self) -> usize;
     /// Buffer -> `dst`, from `off`; returns the bytes copied.
@@ -187,7 +187,7 @@ pub(crate) struct CmdContext<'a> {
 
 /// The response to a command, as the fabric sends it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct CmdResponse {
+pub struct CmdResponse {
     /// SAM status (`cmd->scsi_status`): GOOD, CHECK CONDITION, BUSY, ...
     pub(crate) status: u8,
     /// The `sense_reason_t` the command failed with, if it failed.

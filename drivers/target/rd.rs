@@ -2,12 +2,17 @@
 
 //! rd_mcp: the memory-copy ramdisk backend (LIO: `target_core_rd.c`).
 
+use crate::exec::{CmdData, Medium};
 use crate::lio::page::Page as TextPage;
+use crate::lio::pagemem;
 use crate::lio::parse::{control_tokens, key_value, match_int};
+use crate::sbc::ExecCmdOps;
+use crate::sense::SenseReason;
 use core::fmt::Write;
 use kernel::alloc::{flags, KVVec};
 use kernel::page::{Page, PAGE_SIZE};
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
 /// `RD_BLOCKSIZE`.
 pub(crate) const RD_BLOCKSIZE: u32 = 512;
@@ -28,8 +33,8 @@ pub(crate) struct RdDev {
     pub(crate) nullio: bool,
     /// `RDF_DUMMY`: the device type of the virtual LUN 0 (0x3f).
     pub(crate) dummy: bool,
-    /// The backing pages, zeroed at enable.
-    pages: KVVec<Page>,
+    /// The medium the command path reads and writes, made at enable.
+    medium: Option<Arc<RdMedium>>,
     /// `sg_table_count`: how many scatterlist tables LIO would use for these pages.
     sg_table_count: u32,
 }
@@ -43,7 +48,7 @@ impl RdDev {
             has_page_count: false,
             nullio: false,
             dummy: false,
-            pages: KVVec::new(),
+            medium: None,
             sg_table_count: 0,
         }
     }
@@ -116,7 +121,13 @@ impl RdDev {
                     GFP_KERNEL,
                 )?;
             }
-            self.pages = pages;
+            self.medium = Some(Arc::new(
+                RdMedium {
+                    pages,
+                    nullio: false,
+                },
+                GFP_KERNEL,
+            )?);
             let per_table =
                 RD_MAX_ALLOCATION_SIZE / core::mem::size_of::<kernel::bindings::scatterlist>();
             self.sg_table_count = (count / per_table + 1) as u32;
@@ -128,5 +139,122 @@ impl RdDev {
             self.rd_page_count as usize * PAGE_SIZE
         );
         Ok(())
+    }
+}
+
+impl RdDev {
+    /// The medium of an enabled device; nullio devices have one without pages.
+    pub(crate) fn medium(&mut self) -> Result<Arc<RdMedium>> {
+        if let Some(m) = &self.medium {
+            return Ok(m.clone());
+        }
+        if !self.nullio {
+            return Err(ENODEV);
+        }
+        let m = Arc::new(
+            RdMedium {
+                pages: KVVec::new(),
+                nullio: true,
+            },
+            GFP_KERNEL,
+        )?;
+        self.medium = Some(m.clone());
+        Ok(m)
+    }
+
+    /// `rd_get_blocks()`: the last LBA for `block_size`.
+    pub(crate) fn last_lba(&self, block_size: u32) -> u64 {
+        (u64::from(self.rd_page_count) * PAGE_SIZE as u64 / u64::from(block_size.max(1)))
+            .saturating_sub(1)
+    }
+}
+
+/// rd_mcp's memory as the command path sees it (`rd_execute_rw()`): pages in LBA order.
+pub(crate) struct RdMedium {
+    pages: KVVec<Page>,
+    /// `RDF_NULLIO`: reads return zeroes, writes are dropped.
+    nullio: bool,
+}
+
+/// Bytes copied per step between a page and the command's buffer.
+const RD_COPY_CHUNK: usize = 512;
+
+impl RdMedium {
+    /// Calls `f(page, offset in page, offset in the transfer, length)` for each piece of
+    /// `[pos, pos + len)`.
+    fn for_each_piece(
+        &self,
+        pos: u64,
+        len: usize,
+        mut f: impl FnMut(Option<&Page>, usize, usize, usize) -> Result<(), SenseReason>,
+    ) -> Result<(), SenseReason> {
+        let mut done = 0usize;
+        while done < len {
+            let at = pos
+                .checked_add(done as u64)
+                .ok_or(SenseReason::AddressOutOfRange)?;
+            let index = usize::try_from(at / PAGE_SIZE as u64)
+                .map_err(|_| SenseReason::AddressOutOfRange)?;
+            let offset = (at % PAGE_SIZE as u64) as usize;
+            let n = (len - done).min(PAGE_SIZE - offset).min(RD_COPY_CHUNK);
+            let page = if self.nullio {
+                None
+            } else {
+                Some(
+                    self.pages
+                        .get(index)
+                        .ok_or(SenseReason::LogicalUnitCommunicationFailure)?,
+                )
+            };
+            f(page, offset, done, n)?;
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+impl Medium for RdMedium {
+    fn ops(&self) -> ExecCmdOps {
+        ExecCmdOps::RD_MCP
+    }
+
+    fn read_to(
+        &self,
+        pos: u64,
+        len: usize,
+        data: &mut dyn CmdData,
+        data_off: usize,
+    ) -> Result<(), SenseReason> {
+        let mut bounce = [0u8; RD_COPY_CHUNK];
+        self.for_each_piece(pos, len, |page, offset, done, n| {
+            let chunk = &mut bounce[..n];
+            match page {
+                Some(page) => pagemem::read(page, offset, chunk)
+                    .map_err(|_| SenseReason::LogicalUnitCommunicationFailure)?,
+                None => chunk.fill(0),
+            }
+            data.copy_in(data_off + done, chunk);
+            Ok(())
+        })
+    }
+
+    fn write_from(
+        &self,
+        pos: u64,
+        len: usize,
+        data: &mut dyn CmdData,
+        data_off: usize,
+    ) -> Result<(), SenseReason> {
+        let mut bounce = [0u8; RD_COPY_CHUNK];
+        self.for_each_piece(pos, len, |page, offset, done, n| {
+            let Some(page) = page else {
+                return Ok(());
+            };
+            let chunk = &mut bounce[..n];
+            let got = data.copy_out(data_off + done, chunk);
+            chunk[got..].fill(0);
+            pagemem::write(page, offset, chunk)
+                .map_err(|_| SenseReason::LogicalUnitCommunicationFailure)
+        })
     }
 }

@@ -57,6 +57,7 @@ mod rd;
 // The command path (lookup_lun, visible_luns) lands with the execution engine.
 #[allow(dead_code)]
 mod tpg;
+mod transport;
 mod wwn;
 
 /// The core/fabric contract (`include/target/target_core_fabric.rs`).

@@ -13,6 +13,8 @@ use crate::fabric::{FabricPriv, TargetFabric};
 use crate::fabric_registry;
 use crate::lio::bytes::kvec_from;
 use crate::lio::vec::retain_unordered;
+use crate::transport::UaEntry;
+use crate::ua::UaQueue;
 use core::sync::atomic::{AtomicI32, Ordering};
 use kernel::new_mutex;
 use kernel::prelude::*;
@@ -326,6 +328,8 @@ pub(crate) struct NodeAclState {
     pub(crate) mapped: KVec<MappedLun>,
     /// Open sessions.
     pub(crate) sessions: u32,
+    /// Pending unit attentions per LUN (`deve->ua_list`).
+    pub(crate) ua: KVec<UaEntry>,
 }
 
 /// An initiator's node ACL (`struct se_node_acl`): `tpgt_N/acls/$initiator`.
@@ -346,6 +350,7 @@ impl SeNodeAcl {
                     dynamic,
                     mapped: KVec::new(),
                     sessions: 0,
+                    ua: KVec::new(),
                 }),
             }),
             GFP_KERNEL,
@@ -400,6 +405,46 @@ impl SeSession {
             .iter()
             .find(|m| m.mapped_lun == unpacked_lun)
             .map(|m| (m.lun.clone(), m.read_only))
+    }
+
+    /// The pending unit attentions of this nexus for `lun`, taken out for one command.
+    /// (Two commands racing on one nexus and LUN may both see a pending UA; LIO hands
+    /// it to one of them.)
+    pub(crate) fn take_ua(&self, lun: u64) -> UaQueue {
+        let st = self.acl.state.lock();
+        st.ua
+            .iter()
+            .find(|e| e.lun == lun)
+            .map(|e| e.queue)
+            .unwrap_or_default()
+    }
+
+    /// Puts back what the command left of the unit attentions of `lun`.
+    pub(crate) fn put_ua(&self, lun: u64, queue: UaQueue) {
+        let mut st = self.acl.state.lock();
+        if let Some(e) = st.ua.iter_mut().find(|e| e.lun == lun) {
+            e.queue = queue;
+        } else if !queue.is_empty() {
+            // Without memory the unit attention is lost, as LIO loses it when its
+            // allocation fails.
+            let _ = st.ua.push(UaEntry { lun, queue }, GFP_KERNEL);
+        }
+    }
+
+    /// Queues a unit attention for every initiator of the TPG on `lun`
+    /// (`core_scsi3_ua_allocate()` over the TPG's node ACLs).
+    pub(crate) fn tpg_ua_allocate(tpg: &SeTpg, lun: u64, asc: u8, ascq: u8) {
+        let acls = tpg.state.lock();
+        for acl in acls.acls.iter() {
+            let mut st = acl.state.lock();
+            if let Some(e) = st.ua.iter_mut().find(|e| e.lun == lun) {
+                e.queue.allocate(asc, ascq);
+            } else {
+                let mut queue = UaQueue::new();
+                queue.allocate(asc, ascq);
+                let _ = st.ua.push(UaEntry { lun, queue }, GFP_KERNEL);
+            }
+        }
     }
 
     /// The LUN numbers this initiator sees, for REPORT LUNS.

@@ -31,12 +31,14 @@ use kernel::str::CStr;
 use kernel::sync::Arc;
 
 pub use crate::device::SeDevice;
+pub use crate::exec::{CmdData, CmdResponse};
 pub use crate::fabric_configfs::{
     EmptyGroup, FabricDiscovery, FabricRoot, LunDir, MappedLunDir, NodeAclDir, NodeAclSubDir,
     NpDir, StatDir, TpgAclsDir, TpgDir, TpgLunDir, TpgNpDir, TpgSubDir, WwnDir, WwnParamDir,
 };
 pub use crate::fabric_registry::FabricRegistration;
 pub use crate::tpg::{SeLun, SeNodeAcl, SeSession, SeTpg, SeWwn};
+pub use crate::transport::DataDirection;
 
 /// A fabric's private data for one of its objects (a WWN, a TPG, a network portal),
 /// kept by the core and found again with a downcast to the fabric's own type.

@@ -16,6 +16,7 @@ pub mod errno;
 pub mod global;
 pub mod kmod;
 pub mod page;
+pub mod pagemem;
 pub mod parse;
 pub mod uts;
 pub mod vec;

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The command path from a fabric to a device (LIO: `target_core_transport.c`,
+//! `transport_lookup_cmd_lun()` of `target_core_device.c`): a session's command finds its
+//! LUN and device, takes a snapshot of what the engine needs to know about them, and runs
+//! through [`crate::exec::execute`] against the device's medium.
+
+use crate::device::DeviceCore;
+use crate::exec::{exec_view, execute, CmdContext, CmdData, CmdResponse, EXEC_SCRATCH_LEN};
+use crate::sbc::{CmdDataLength, CmdProt, DmaDirection};
+use crate::sense::{translate_sense_reason, SenseReason, TRANSPORT_SENSE_BUFFER};
+use crate::spc::{DeviceInfo, PortInfo, TgPtGp, TPGS_EXPLICIT_ALUA, TPGS_IMPLICIT_ALUA};
+use crate::tpg::SeSession;
+use crate::ua::UaQueue;
+use kernel::prelude::*;
+
+/// The direction of a command's data, as the fabric received it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataDirection {
+    /// No data.
+    None,
+    /// Data-out: initiator to target (a WRITE).
+    ToDevice,
+    /// Data-in: target to initiator (a READ).
+    FromDevice,
+    /// Both.
+    Bidirectional,
+}
+
+impl From<DataDirection> for DmaDirection {
+    fn from(d: DataDirection) -> Self {
+        match d {
+            DataDirection::None => DmaDirection::None,
+            DataDirection::ToDevice => DmaDirection::ToDevice,
+            DataDirection::FromDevice => DmaDirection::FromDevice,
+            DataDirection::Bidirectional => DmaDirection::Bidirectional,
+        }
+    }
+}
+
+/// `SAM_STAT_CHECK_CONDITION`.
+const SAM_STAT_CHECK_CONDITION: u8 = 0x02;
+
+impl CmdResponse {
+    /// The SCSI status byte.
+    pub fn status(&self) -> u8 {
+        self.status
+    }
+
+    /// The sense data (empty unless CHECK CONDITION).
+    pub fn sense(&self) -> &[u8] {
+        self.sense_data()
+    }
+
+    /// Bytes of data-in the engine put in the command's buffer.
+    pub fn data_in(&self) -> usize {
+        self.data_in
+    }
+
+    /// The residual count and whether it is an overflow (`true`) or an underflow.
+    pub fn residual(&self) -> Option<(u32, bool)> {
+        let l = &self.length;
+        if l.overflow {
+            Some((l.residual_count, true))
+        } else if l.underflow {
+            Some((l.residual_count, false))
+        } else {
+            None
+        }
+    }
+
+    /// A CHECK CONDITION for `reason` before any device was involved (no LUN).
+    fn failed(reason: SenseReason, data_length: u32, desc: bool) -> Self {
+        let mut sense = [0u8; TRANSPORT_SENSE_BUFFER];
+        let cc = translate_sense_reason(&mut sense, reason, desc, None, 0);
+        CmdResponse {
+            status: if cc.sense_length != 0 {
+                SAM_STAT_CHECK_CONDITION
+            } else {
+                cc.scsi_status
+            },
+            reason: Some(reason),
+            sense,
+            sense_length: cc.sense_length,
+            length: CmdDataLength::new(data_length),
+            data_in: 0,
+        }
+    }
+}
+
+/// `INQUIRY_VPD_SERIAL_LEN`.
+const SERIAL_MAX: usize = 254;
+
+/// What the command path copies out of a device under its lock.
+pub(crate) struct DevSnapshot {
+    pub(crate) vendor: [u8; 8],
+    pub(crate) vendor_len: usize,
+    pub(crate) model: [u8; 16],
+    pub(crate) model_len: usize,
+    pub(crate) revision: [u8; 4],
+    pub(crate) revision_len: usize,
+    pub(crate) serial: [u8; SERIAL_MAX],
+    pub(crate) serial_len: usize,
+    pub(crate) has_serial: bool,
+    pub(crate) company_id: u32,
+    pub(crate) last_lba: u64,
+    pub(crate) export_count: u32,
+    pub(crate) lu_gp_id: Option<u16>,
+    pub(crate) attrib: crate::attrib::DevAttrib,
+}
+
+/// Copies as much of `src` as fits into `dst`; returns the length.
+pub(crate) fn copy_field(dst: &mut [u8], src: &[u8]) -> usize {
+    let n = dst.len().min(src.len());
+    dst[..n].copy_from_slice(&src[..n]);
+    n
+}
+
+impl DevSnapshot {
+    fn device_info(&self) -> DeviceInfo<'_> {
+        let a = &self.attrib;
+        let mut d = DeviceInfo::new(
+            &self.vendor[..self.vendor_len],
+            &self.model[..self.model_len],
+            &self.revision[..self.revision_len],
+            a.block_size,
+            self.last_lba,
+            a.hw_max_sectors,
+        );
+        d.unit_serial = self.has_serial.then_some(&self.serial[..self.serial_len]);
+        d.company_id = self.company_id;
+        d.hw_block_size = a.hw_block_size;
+        d.optimal_sectors = a.optimal_sectors;
+        d.emulate_write_cache = a.emulate_write_cache;
+        d.emulate_fua_write = a.emulate_fua_write;
+        d.emulate_ua_intlck_ctrl = a.emulate_ua_intlck_ctrl as u8;
+        d.emulate_tas = a.emulate_tas;
+        d.emulate_tpu = a.emulate_tpu;
+        d.emulate_tpws = a.emulate_tpws;
+        d.emulate_caw = a.emulate_caw;
+        d.emulate_3pc = a.emulate_3pc;
+        d.emulate_pr = a.emulate_pr;
+        d.emulate_rsoc = a.emulate_rsoc;
+        d.emulate_rest_reord = a.emulate_rest_reord;
+        d.is_nonrot = a.is_nonrot;
+        d.unmap_zeroes_data = a.unmap_zeroes_data;
+        d.max_unmap_lba_count = a.max_unmap_lba_count;
+        d.max_unmap_block_desc_count = a.max_unmap_block_desc_count;
+        d.unmap_granularity = a.unmap_granularity;
+        d.unmap_granularity_alignment = a.unmap_granularity_alignment;
+        d.max_write_same_len = a.max_write_same_len;
+        d.pi_prot_type = a.pi_prot_type as u8;
+        d.export_count = self.export_count;
+        d.lu_gp_id = self.lu_gp_id;
+        d
+    }
+}
+
+/// A scratch buffer per command: the emulated responses are built in it.
+struct Scratch(KVec<u8>);
+
+impl Scratch {
+    fn new() -> Result<Self> {
+        let mut v = KVec::with_capacity(EXEC_SCRATCH_LEN, GFP_KERNEL)?;
+        v.extend_with(EXEC_SCRATCH_LEN, 0, GFP_KERNEL)?;
+        Ok(Scratch(v))
+    }
+}
+
+impl SeSession {
+    /// Executes one SCSI command the initiator sent to `unpacked_lun` and returns the
+    /// response for the fabric to deliver (`target_submit_cmd()` through
+    /// `target_complete_cmd()`). `data` is the command's buffer of `data_length` bytes
+    /// (the data-out, or where the data-in goes). Runs in process context and may sleep.
+    pub fn submit_cmd(
+        &self,
+        unpacked_lun: u64,
+        cdb: &[u8],
+        data: &mut dyn CmdData,
+        direction: DataDirection,
+        data_length: u32,
+    ) -> CmdResponse {
+        let Some((lun, lun_ro)) = self.lookup_lun(unpacked_lun) else {
+            return CmdResponse::failed(SenseReason::NonExistentLun, data_length, false);
+        };
+        let Some(dev) = lun.device() else {
+            return CmdResponse::failed(SenseReason::NonExistentLun, data_length, false);
+        };
+        let Ok(mut scratch) = Scratch::new() else {
+            return CmdResponse::failed(SenseReason::OutOfResources, data_length, false);
+        };
+        let mut luns = KVec::new();
+        if self.visible_luns(&mut luns).is_err() {
+            return CmdResponse::failed(SenseReason::OutOfResources, data_length, false);
+        }
+        let tpg = self.tpg();
+        let wwn = tpg.wwn().name();
+        let port = PortInfo {
+            proto_id: tpg.proto_id(),
+            tpg_rtpi: tpg.rtpi(),
+            tpgt: tpg.tag(),
+            tpg_wwn: wwn,
+            // Every LUN is in default_tg_pt_gp (ID 0, implicit and explicit ALUA), which
+            // exec_view() hides until REPORT TARGET PORT GROUPS is implemented.
+            tg_pt_gp: Some(TgPtGp {
+                tg_pt_gp_id: 0,
+                alua_access_type: TPGS_IMPLICIT_ALUA | TPGS_EXPLICIT_ALUA,
+            }),
+            lun_access_ro: lun_ro,
+            max_data_sg_nents: 0,
+            sup_prot_ops: 0,
+            sess_prot_type: 0,
+        };
+        execute_on_device(
+            &dev,
+            &port,
+            self,
+            unpacked_lun,
+            &luns,
+            cdb,
+            data,
+            direction,
+            data_length,
+            &mut scratch.0,
+        )
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn execute_on_device(
+    dev: &DeviceCore,
+    port: &PortInfo<'_>,
+    sess: &SeSession,
+    unpacked_lun: u64,
+    luns: &[u64],
+    cdb: &[u8],
+    data: &mut dyn CmdData,
+    direction: DataDirection,
+    data_length: u32,
+    scratch: &mut [u8],
+) -> CmdResponse {
+    let Ok((snap, medium)) = dev.snapshot() else {
+        return CmdResponse::failed(SenseReason::NonExistentLun, data_length, false);
+    };
+    let info = snap.device_info();
+    let (info, port) = exec_view(&info, port);
+    let mut ua = sess.take_ua(unpacked_lun);
+    let mut ctx = CmdContext {
+        dev: &info,
+        port: &port,
+        prot: CmdProt::default(),
+        luns,
+        ua: &mut ua,
+        data_length,
+        direction: direction.into(),
+        scratch,
+    };
+    let resp = execute(&mut ctx, cdb, data, &*medium);
+    sess.put_ua(unpacked_lun, ua);
+    resp
+}
+
+/// Unit attentions kept per I_T nexus and LUN.
+pub(crate) struct UaEntry {
+    pub(crate) lun: u64,
+    pub(crate) queue: UaQueue,
+}
