@@ -14,8 +14,12 @@ pub(crate) mod errno;
 pub(crate) mod kmod;
 pub(crate) mod page;
 pub(crate) mod parse;
+// `pub` items: the future `target_core` library crate exports them to the fabric modules.
+#[allow(unreachable_pub)]
+pub(crate) mod scsi_host;
 pub(crate) mod uts;
 pub(crate) mod vfs;
+pub(crate) mod workqueue;
 
 impl From<parse::ParseError> for kernel::error::Error {
     fn from(e: parse::ParseError) -> Self {
