@@ -5,4 +5,9 @@
  * Kbuild are emitted, every other type resolves to kernel::bindings.
  */
 #include <linux/configfs.h>
+#include <scsi/scsi.h>
+#include <scsi/scsi_cmnd.h>
+#include <scsi/scsi_device.h>
+#include <scsi/scsi_host.h>
 #include "lio_helpers.h"
+#include "lio_scsi_helpers.h"

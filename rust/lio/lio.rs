@@ -18,9 +18,11 @@ pub mod kmod;
 pub mod page;
 pub mod pagemem;
 pub mod parse;
+pub mod scsi_host;
 pub mod uts;
 pub mod vec;
 pub mod vfs;
+pub mod workqueue;
 
 impl From<parse::ParseError> for kernel::error::Error {
     fn from(e: parse::ParseError) -> Self {

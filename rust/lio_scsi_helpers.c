@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * C helpers for the lio-rs SCSI low-level-driver abstraction (see lio_scsi_helpers.h).
+ *
+ * Nothing here is exported: the Rust code that calls these helpers is non-generic, so it
+ * is compiled into the module that links this file.
+ */
+#include <linux/blk-mq.h>
+#include <linux/device.h>
+#include <linux/err.h>
+#include <linux/minmax.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <scsi/scsi_cmnd.h>
+#include <scsi/scsi_device.h>
+
+#include "lio_scsi_helpers.h"
+
+static void lio_scsi_adapter_release(struct device *dev)
+{
+	kfree(dev);
+}
+
+struct device *lio_scsi_adapter_register(struct device *parent, const char *name)
+{
+	struct device *dev;
+	int ret;
+
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return ERR_PTR(-ENOMEM);
+	dev->parent = parent;
+	dev->release = lio_scsi_adapter_release;
+	ret = dev_set_name(dev, "%s", name);
+	if (ret) {
+		kfree(dev);
+		return ERR_PTR(ret);
+	}
+	ret = device_register(dev);
+	if (ret) {
+		/* Frees the name and, through the release function, @dev. */
+		put_device(dev);
+		return ERR_PTR(ret);
+	}
+	return dev;
+}
+
+u32 lio_scsi_cmd_tag(struct scsi_cmnd *cmd)
+{
+	return scsi_cmd_to_rq(cmd)->tag;
+}
+
+u32 lio_scsi_cmd_bufflen(struct scsi_cmnd *cmd)
+{
+	return scsi_bufflen(cmd);
+}
+
+size_t lio_scsi_copy_from_buffer(struct scsi_cmnd *cmd, const void *buf, size_t len,
+				 size_t skip)
+{
+	return sg_pcopy_from_buffer(scsi_sglist(cmd), scsi_sg_count(cmd), buf, len, skip);
+}
+
+size_t lio_scsi_copy_to_buffer(struct scsi_cmnd *cmd, void *buf, size_t len, size_t skip)
+{
+	return sg_pcopy_to_buffer(scsi_sglist(cmd), scsi_sg_count(cmd), buf, len, skip);
+}
+
+void lio_scsi_complete(struct scsi_cmnd *cmd, u8 host, u8 status, const u8 *sense,
+		       size_t sense_len, u32 resid)
+{
+	cmd->result = 0;
+	set_host_byte(cmd, host);
+	set_status_byte(cmd, status);
+	if (cmd->sense_buffer) {
+		memset(cmd->sense_buffer, 0, SCSI_SENSE_BUFFERSIZE);
+		if (sense_len)
+			memcpy(cmd->sense_buffer, sense,
+			       min_t(size_t, sense_len, SCSI_SENSE_BUFFERSIZE));
+	}
+	scsi_set_resid(cmd, resid);
+	scsi_done(cmd);
+}
