@@ -447,6 +447,14 @@ impl SeSession {
         }
     }
 
+    /// `LUN_RESET` from this nexus completed: it gets BUS DEVICE RESET FUNCTION OCCURRED
+    /// on `unpacked_lun` (`target_ua_allocate_lun()` in `target_tmr_work()`).
+    pub fn lun_reset(&self, unpacked_lun: u64) {
+        let mut queue = self.take_ua(unpacked_lun);
+        queue.allocate(0x29, 0x03);
+        self.put_ua(unpacked_lun, queue);
+    }
+
     /// The LUN numbers this initiator sees, for REPORT LUNS.
     pub(crate) fn visible_luns(&self, out: &mut KVec<u64>) -> Result {
         let st = self.acl.state.lock();

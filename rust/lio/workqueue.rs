@@ -12,9 +12,9 @@ use kernel::str::CStr;
 use kernel::workqueue::Queue;
 
 /// `WQ_MEM_RECLAIM`: the queue has a rescuer thread, for work on the I/O path.
-pub(crate) const WQ_MEM_RECLAIM: u32 = kb::wq_flags_WQ_MEM_RECLAIM;
+pub const WQ_MEM_RECLAIM: u32 = kb::wq_flags_WQ_MEM_RECLAIM;
 /// `WQ_UNBOUND`: work items are not bound to the CPU that queued them.
-pub(crate) const WQ_UNBOUND: u32 = kb::wq_flags_WQ_UNBOUND;
+pub const WQ_UNBOUND: u32 = kb::wq_flags_WQ_UNBOUND;
 
 /// An allocated workqueue; dropping it runs every queued work item to its end and frees
 /// the queue.
@@ -22,7 +22,7 @@ pub(crate) const WQ_UNBOUND: u32 = kb::wq_flags_WQ_UNBOUND;
 /// # Invariants
 ///
 /// `raw` was returned by `alloc_workqueue` and is destroyed only on drop.
-pub(crate) struct OwnedQueue {
+pub struct OwnedQueue {
     raw: NonNull<kb::workqueue_struct>,
 }
 
@@ -34,7 +34,7 @@ unsafe impl Sync for OwnedQueue {}
 impl OwnedQueue {
     /// Allocates a workqueue called `name` with the `WQ_*` `flags` and at most
     /// `max_active` items running at once per CPU (0: the default).
-    pub(crate) fn new(name: &CStr, flags: u32, max_active: i32) -> Result<Self> {
+    pub fn new(name: &CStr, flags: u32, max_active: i32) -> Result<Self> {
         // SAFETY: the format is a NUL-terminated "%s" whose one argument is the
         // NUL-terminated `name`, which the workqueue code copies.
         let raw = unsafe {
@@ -44,6 +44,15 @@ impl OwnedQueue {
         Ok(OwnedQueue {
             raw: NonNull::new(raw).ok_or(ENOMEM)?,
         })
+    }
+}
+
+impl OwnedQueue {
+    /// Waits until every work item queued so far has run (`flush_workqueue`).
+    pub fn flush(&self) {
+        // SAFETY: `raw` is a live workqueue (type invariant); flushing may sleep, which the
+        // callers (process context) allow.
+        unsafe { kb::__flush_workqueue(self.raw.as_ptr()) }
     }
 }
 

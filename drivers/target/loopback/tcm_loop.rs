@@ -9,16 +9,23 @@
 
 use core::fmt::Write;
 use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
-use kernel::new_mutex;
 use kernel::prelude::*;
-use kernel::str::{BStr, CStr};
-use kernel::sync::{Arc, Mutex};
+use kernel::str::{BStr, CStr, CString};
+use kernel::sync::{Arc, Mutex, SpinLock};
+use kernel::{new_mutex, new_spinlock};
 use target_core::fabric::{
-    proto_id, FabricItemTypes, FabricPriv, FabricRegistration, FabricRoot, NewTpg, SeLun,
-    SeSession, SeTpg, SeWwn, SubmitType, TargetFabric, TpgDir, TpgSubDir,
+    proto_id, CmdData, DataDirection, FabricItemTypes, FabricPriv, FabricRegistration, FabricRoot,
+    NewTpg, SeLun, SeSession, SeTpg, SeWwn, SubmitType, TargetFabric, TpgDir, TpgSubDir,
 };
+use target_core::lio::global::Global;
 use target_core::lio::page::Page;
 use target_core::lio::parse::{c_text, kstrtoul};
+use target_core::lio::scsi_host::{
+    self, AdapterDevice, EhCmd, EhResult, HostByte, HostParams, RootDevice, ScsiCmd, ScsiHost,
+    ScsiHostDriver, ScsiHostTemplate, TemplateParams,
+};
+use target_core::lio::vec::retain_unordered;
+use target_core::lio::workqueue::OwnedQueue;
 
 module! {
     type: TcmLoop,
@@ -55,16 +62,137 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// An emulated target port (`struct tcm_loop_hba`): the data of a WWN directory.
+/// What the module keeps while it is loaded: the `tcm_loop_0` root device the hosts hang
+/// from, the SCSI host template and the workqueue commands run on.
+struct LoopGlobals {
+    root: Arc<RootDevice>,
+    template: Arc<ScsiHostTemplate<HbaDriver>>,
+    queue: OwnedQueue,
+    /// `tcm_loop_hba_no_cnt`.
+    hba_no: AtomicU32,
+}
+
+static GLOBALS: Global<LoopGlobals> = Global::new();
+
+/// An emulated target port (`struct tcm_loop_hba`): the data of a WWN directory, with
+/// its Linux SCSI host.
 struct TcmLoopHba {
     /// `tl_proto_id`.
     proto: u8,
+    host: ScsiHost<HbaDriver>,
+}
+
+/// The SCSI host side of an emulated target port: finds the TPG of a command by the
+/// SCSI target ID (the TPG tag, as in LIO).
+#[pin_data]
+struct HbaDriver {
+    globals: Arc<LoopGlobals>,
+    /// A spinlock: `queuecommand` may run in atomic context.
+    #[pin]
+    tpgs: SpinLock<KVec<Arc<TcmLoopTpg>>>,
+}
+
+impl HbaDriver {
+    fn tpg(&self, tpgt: u32) -> Option<Arc<TcmLoopTpg>> {
+        self.tpgs
+            .lock()
+            .iter()
+            .find(|t| u32::from(t.tpgt) == tpgt)
+            .cloned()
+    }
+}
+
+/// The command's scatterlist as the engine's data buffer.
+struct LoopCmdData<'a>(&'a mut ScsiCmd);
+
+impl CmdData for LoopCmdData<'_> {
+    fn len(&self) -> usize {
+        self.0.transfer_len() as usize
+    }
+
+    fn copy_out(&mut self, off: usize, dst: &mut [u8]) -> usize {
+        self.0.copy_to_buffer(off, dst)
+    }
+
+    fn copy_in(&mut self, off: usize, src: &[u8]) -> usize {
+        self.0.copy_from_buffer(off, src)
+    }
+}
+
+/// `tcm_loop_target_queue_cmd()` + completion: runs on the module's workqueue.
+fn run_cmd(tl_tpg: &TcmLoopTpg, mut cmd: ScsiCmd) {
+    if tl_tpg.transport_status.load(Ordering::Relaxed) == TCM_TRANSPORT_OFFLINE {
+        cmd.complete_host(HostByte::TransportDisrupted);
+        return;
+    }
+    let Some(sess) = tl_tpg.nexus.lock().clone() else {
+        pr_info!("TCM_Loop I_T Nexus does not exist\n");
+        cmd.complete_host(HostByte::Error);
+        return;
+    };
+    let direction = match cmd.direction() {
+        scsi_host::DataDirection::None => DataDirection::None,
+        scsi_host::DataDirection::ToDevice => DataDirection::ToDevice,
+        scsi_host::DataDirection::FromDevice => DataDirection::FromDevice,
+        scsi_host::DataDirection::Bidirectional => DataDirection::Bidirectional,
+    };
+    let len = cmd.transfer_len();
+    let lun = cmd.lun();
+    let mut cdb = [0u8; scsi_host::SCSI_MAX_VARLEN_CDB_SIZE as usize];
+    let cdb_len = cmd.cdb().len().min(cdb.len());
+    cdb[..cdb_len].copy_from_slice(&cmd.cdb()[..cdb_len]);
+    let resp = sess.submit_cmd(
+        lun,
+        &cdb[..cdb_len],
+        &mut LoopCmdData(&mut cmd),
+        direction,
+        len,
+    );
+    let resid = resp.residual().map(|(count, _)| count).unwrap_or(0);
+    cmd.complete(resp.status(), resp.sense(), resid);
+}
+
+#[vtable]
+impl ScsiHostDriver for HbaDriver {
+    /// `tcm_loop_queuecommand()`: the command runs on the workqueue.
+    fn queuecommand(&self, cmd: ScsiCmd) -> Result<(), ScsiCmd> {
+        let Some(tl_tpg) = self.tpg(cmd.id()) else {
+            cmd.complete_host(HostByte::NoConnect);
+            return Ok(());
+        };
+        // Without memory for the work item the command is dropped, which completes it
+        // with DID_ERROR, as LIO does when its command allocation fails.
+        let _ = self
+            .globals
+            .queue
+            .try_spawn(GFP_ATOMIC, move || run_cmd(&tl_tpg, cmd));
+        Ok(())
+    }
+
+    /// `tcm_loop_abort_task()`: commands run to their end on the workqueue, so once it
+    /// is flushed the command is done.
+    fn abort(&self, _cmd: &EhCmd) -> EhResult {
+        self.globals.queue.flush();
+        EhResult::Success
+    }
+
+    /// `tcm_loop_device_reset()`: a LUN RESET, once the LUN's commands are done.
+    fn device_reset(&self, cmd: &EhCmd) -> EhResult {
+        self.globals.queue.flush();
+        if let Some(tl_tpg) = self.tpg(cmd.id) {
+            if let Some(sess) = tl_tpg.nexus.lock().clone() {
+                sess.lun_reset(cmd.lun);
+            }
+        }
+        EhResult::Success
+    }
 }
 
 /// A TPG of the emulated port (`struct tcm_loop_tpg`).
 #[pin_data]
 struct TcmLoopTpg {
-    hba: Arc<TcmLoopHba>,
+    /// `tl_hba->tl_proto_id`.
+    proto: u8,
     /// `tl_tpgt`.
     tpgt: u16,
     /// `tl_transport_status`.
@@ -135,7 +263,7 @@ fn make_nexus(tpg: &Arc<SeTpg>, tl_tpg: &TcmLoopTpg, name: &[u8]) -> Result {
     let sess = tpg.setup_session(name)?;
     pr_debug!(
         "TCM_Loop_ConfigFS: Established I_T Nexus to emulated {} Initiator Port: {}\n",
-        proto_name(tl_tpg.hba.proto),
+        proto_name(tl_tpg.proto),
         BStr::from_bytes(name)
     );
     *nexus = Some(sess);
@@ -159,7 +287,7 @@ fn drop_nexus(tl_tpg: &TcmLoopTpg) -> Result {
     if let Some(sess) = nexus.take() {
         pr_debug!(
             "TCM_Loop_ConfigFS: Removing I_T Nexus to emulated {} Initiator Port: {}\n",
-            proto_name(tl_tpg.hba.proto),
+            proto_name(tl_tpg.proto),
             BStr::from_bytes(sess.node_acl().initiatorname())
         );
         sess.remove();
@@ -184,7 +312,7 @@ fn tpg_nexus_store(dir: &TpgDir, input: &[u8]) -> Result {
         );
         return Err(EINVAL);
     }
-    let proto = tl_tpg.hba.proto;
+    let proto = tl_tpg.proto;
     let (wanted, skip) = if find(page, b"naa.").is_some() {
         (proto_id::SAS, 0)
     } else if find(page, b"fc.").is_some() {
@@ -244,10 +372,11 @@ fn tpg_transport_status_store(dir: &TpgDir, input: &[u8]) -> Result {
 }
 
 /// `tpgt_N/address`: `host:0:tpgt` of the emulated SCSI host.
-fn tpg_address_show(dir: &TpgDir, _page: &mut Page<'_>) -> Result {
-    let _tl_tpg = loop_tpg(dir.tpg())?;
-    // The SCSI host comes with the command path.
-    Err(ENODEV)
+fn tpg_address_show(dir: &TpgDir, page: &mut Page<'_>) -> Result {
+    let tl_tpg = loop_tpg(dir.tpg())?;
+    let hba = dir.tpg().wwn().fabric_priv::<TcmLoopHba>()?;
+    writeln!(page, "{}:0:{}", hba.host.host_no(), tl_tpg.tpgt)?;
+    Ok(())
 }
 
 /// `tpgt_N/attrib/fabric_prot_type` (read).
@@ -310,13 +439,34 @@ impl TargetFabric for LoopFabric {
             );
             return Err(EINVAL);
         }
-        let hba: FabricPriv = Arc::new(TcmLoopHba { proto }, GFP_KERNEL)?;
+        let globals = GLOBALS.get().ok_or(ENODEV)?;
+        let n = globals.hba_no.load(Ordering::Relaxed);
+        let adapter_name = CString::try_from_fmt(kernel::fmt!("tcm_loop_adapter_{}", n))?;
+        let adapter = AdapterDevice::new(&globals.root, &adapter_name)?;
+        let driver_globals = globals.clone();
+        let driver = Arc::pin_init(
+            pin_init!(HbaDriver {
+                globals: driver_globals,
+                tpgs <- new_spinlock!(KVec::new()),
+            }),
+            GFP_KERNEL,
+        )?;
+        let params = HostParams::default();
+        let host = ScsiHost::new(&globals.template, adapter, &params, driver)?;
+        globals.hba_no.fetch_add(1, Ordering::Relaxed);
+        pr_debug!(
+            "TCM_Loop_ConfigFS: Allocated emulated Target {} Address: {} at Linux/SCSI Host ID: {}\n",
+            proto_name(proto),
+            name,
+            host.host_no()
+        );
+        let hba: FabricPriv = Arc::new(TcmLoopHba { proto, host }, GFP_KERNEL)?;
         Ok(hba)
     }
 
     /// `tcm_loop_make_naa_tpg()`: `tpgt_N` with N below `TL_TPGS_PER_HBA`.
     fn make_tpg(&self, wwn: &SeWwn, name: &CStr) -> Result<NewTpg> {
-        let hba = wwn.fabric_priv_arc::<TcmLoopHba>()?;
+        let hba = wwn.fabric_priv::<TcmLoopHba>()?;
         let Some(num) = name.as_bytes().strip_prefix(b"tpgt_") else {
             pr_err!("Unable to locate \"tpgt_#\" directory group\n");
             return Err(EINVAL);
@@ -332,9 +482,9 @@ impl TargetFabric for LoopFabric {
         }
         let tpgt = tpgt as u16;
         let proto = hba.proto;
-        let tl_tpg: FabricPriv = Arc::pin_init(
+        let tl_tpg = Arc::pin_init(
             pin_init!(TcmLoopTpg {
-                hba,
+                proto,
                 tpgt,
                 transport_status: AtomicU8::new(TCM_TRANSPORT_ONLINE),
                 fabric_prot_type: AtomicU32::new(0),
@@ -343,6 +493,11 @@ impl TargetFabric for LoopFabric {
             }),
             GFP_KERNEL,
         )?;
+        hba.host
+            .data()
+            .tpgs
+            .lock()
+            .push(tl_tpg.clone(), GFP_ATOMIC)?;
         Ok(NewTpg {
             tag: tpgt,
             proto_id: proto,
@@ -354,23 +509,51 @@ impl TargetFabric for LoopFabric {
     fn drop_tpg(&self, tpg: &Arc<SeTpg>) {
         if let Ok(tl_tpg) = loop_tpg(tpg) {
             let _ = drop_nexus(tl_tpg);
+            if let Ok(hba) = tpg.wwn().fabric_priv::<TcmLoopHba>() {
+                let tpgt = tl_tpg.tpgt;
+                retain_unordered(&mut hba.host.data().tpgs.lock(), |t| t.tpgt != tpgt);
+            }
         }
     }
 
-    /// `tcm_loop_port_link()`.
-    fn post_link(&self, tpg: &Arc<SeTpg>, _lun: &Arc<SeLun>) {
-        if let Ok(tl_tpg) = loop_tpg(tpg) {
-            tl_tpg.port_count.fetch_add(1, Ordering::Relaxed);
-            pr_debug!("TCM_Loop_ConfigFS: Port Link Successful\n");
+    /// `tcm_loop_port_link()`: the LUN appears as a SCSI device of the host.
+    fn post_link(&self, tpg: &Arc<SeTpg>, lun: &Arc<SeLun>) {
+        let Ok(tl_tpg) = loop_tpg(tpg) else {
+            return;
+        };
+        tl_tpg.port_count.fetch_add(1, Ordering::Relaxed);
+        if let Ok(hba) = tpg.wwn().fabric_priv::<TcmLoopHba>() {
+            if let Err(e) = hba
+                .host
+                .add_device(0, u32::from(tl_tpg.tpgt), lun.unpacked_lun())
+            {
+                pr_err!("scsi_add_device() failed: {}\n", e.to_errno());
+            }
         }
+        pr_debug!("TCM_Loop_ConfigFS: Port Link Successful\n");
     }
 
-    /// `tcm_loop_port_unlink()`.
-    fn pre_unlink(&self, tpg: &Arc<SeTpg>, _lun: &Arc<SeLun>) {
-        if let Ok(tl_tpg) = loop_tpg(tpg) {
-            tl_tpg.port_count.fetch_sub(1, Ordering::Relaxed);
-            pr_debug!("TCM_Loop_ConfigFS: Port Unlink Successful\n");
+    /// `tcm_loop_port_unlink()`: the SCSI device goes first.
+    fn pre_unlink(&self, tpg: &Arc<SeTpg>, lun: &Arc<SeLun>) {
+        let Ok(tl_tpg) = loop_tpg(tpg) else {
+            return;
+        };
+        if let Ok(hba) = tpg.wwn().fabric_priv::<TcmLoopHba>() {
+            if hba
+                .host
+                .remove_device(0, u32::from(tl_tpg.tpgt), lun.unpacked_lun())
+                .is_err()
+            {
+                pr_err!(
+                    "Unable to locate struct scsi_device for {}:{}:{}\n",
+                    0,
+                    tl_tpg.tpgt,
+                    lun.unpacked_lun()
+                );
+            }
         }
+        tl_tpg.port_count.fetch_sub(1, Ordering::Relaxed);
+        pr_debug!("TCM_Loop_ConfigFS: Port Unlink Successful\n");
     }
 
     fn check_demo_mode(&self, _tpg: &SeTpg) -> bool {
@@ -391,9 +574,38 @@ struct TcmLoop {
 }
 
 impl kernel::Module for TcmLoop {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        Ok(TcmLoop {
-            _registration: FabricRegistration::new(&LOOP_FABRIC)?,
-        })
+    /// `tcm_loop_fabric_init()`.
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let globals = Arc::new(
+            LoopGlobals {
+                root: RootDevice::new(kernel::c_str!("tcm_loop_0"), module)?,
+                template: ScsiHostTemplate::new(
+                    module,
+                    kernel::c_str!("TCM_Loopback"),
+                    kernel::c_str!("tcm_loopback"),
+                    &TemplateParams::TCM_LOOP,
+                )?,
+                queue: OwnedQueue::new(kernel::c_str!("tcm_loop"), 0, 0)?,
+                hba_no: AtomicU32::new(0),
+            },
+            GFP_KERNEL,
+        )?;
+        GLOBALS.set(Some(globals));
+        match FabricRegistration::new(&LOOP_FABRIC) {
+            Ok(registration) => Ok(TcmLoop {
+                _registration: registration,
+            }),
+            Err(e) => {
+                GLOBALS.set(None);
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Drop for TcmLoop {
+    /// `tcm_loop_fabric_exit()`: no WWN exists any more (each pins the module).
+    fn drop(&mut self) {
+        GLOBALS.set(None);
     }
 }
