@@ -8,6 +8,7 @@
 #include <linux/export.h>
 #include <linux/fs.h>
 #include <linux/kmod.h>
+#include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/namei.h>
 #include <linux/path.h>
@@ -91,3 +92,15 @@ bool lio_cpu_online(int cpu)
 	return cpu >= 0 && cpu < nr_cpu_ids && cpu_online(cpu);
 }
 EXPORT_SYMBOL_GPL(lio_cpu_online);
+
+bool lio_try_module_get(struct module *module)
+{
+	return try_module_get(module);
+}
+EXPORT_SYMBOL_GPL(lio_try_module_get);
+
+void lio_module_put(struct module *module)
+{
+	module_put(module);
+}
+EXPORT_SYMBOL_GPL(lio_module_put);

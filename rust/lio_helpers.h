@@ -32,4 +32,9 @@ void lio_global_unlock(void);
 /* Whether @cpu is a valid CPU number and online. */
 bool lio_cpu_online(int cpu);
 
+struct module;
+/* try_module_get() / module_put(), which are static inlines without CONFIG_MODULE_UNLOAD. */
+bool lio_try_module_get(struct module *module);
+void lio_module_put(struct module *module);
+
 #endif /* _LIO_HELPERS_H */

@@ -23,40 +23,73 @@ const TARGET_QUEUE_SUBMIT: u8 = 2;
 
 /// `struct se_dev_attrib`, with `target_alloc_device()`'s defaults.
 #[derive(Clone, Copy)]
-pub(crate) struct DevAttrib {
-    pub(crate) emulate_model_alias: bool,
-    pub(crate) emulate_dpo: bool,
-    pub(crate) emulate_fua_write: bool,
-    pub(crate) emulate_fua_read: bool,
-    pub(crate) emulate_write_cache: bool,
-    pub(crate) emulate_ua_intlck_ctrl: u32,
-    pub(crate) emulate_tas: bool,
-    pub(crate) emulate_tpu: bool,
-    pub(crate) emulate_tpws: bool,
-    pub(crate) emulate_caw: bool,
-    pub(crate) emulate_3pc: bool,
-    pub(crate) emulate_pr: bool,
-    pub(crate) emulate_rsoc: bool,
-    pub(crate) pi_prot_type: u32,
-    pub(crate) hw_pi_prot_type: u32,
-    pub(crate) pi_prot_verify: bool,
-    pub(crate) enforce_pr_isids: bool,
-    pub(crate) force_pr_aptpl: bool,
-    pub(crate) is_nonrot: bool,
-    pub(crate) emulate_rest_reord: bool,
-    pub(crate) hw_block_size: u32,
-    pub(crate) block_size: u32,
-    pub(crate) hw_max_sectors: u32,
-    pub(crate) optimal_sectors: u32,
-    pub(crate) hw_queue_depth: u32,
-    pub(crate) queue_depth: u32,
-    pub(crate) max_unmap_lba_count: u32,
-    pub(crate) max_unmap_block_desc_count: u32,
-    pub(crate) unmap_granularity: u32,
-    pub(crate) unmap_granularity_alignment: u32,
-    pub(crate) unmap_zeroes_data: bool,
-    pub(crate) max_write_same_len: u32,
-    pub(crate) submit_type: u8,
+pub struct DevAttrib {
+    /// `emulate_model_alias`: the `attrib/emulate_model_alias` attribute.
+    pub emulate_model_alias: bool,
+    /// `emulate_dpo`: the `attrib/emulate_dpo` attribute.
+    pub emulate_dpo: bool,
+    /// `emulate_fua_write`: the `attrib/emulate_fua_write` attribute.
+    pub emulate_fua_write: bool,
+    /// `emulate_fua_read`: the `attrib/emulate_fua_read` attribute.
+    pub emulate_fua_read: bool,
+    /// `emulate_write_cache`: the `attrib/emulate_write_cache` attribute.
+    pub emulate_write_cache: bool,
+    /// `emulate_ua_intlck_ctrl`: the `attrib/emulate_ua_intlck_ctrl` attribute.
+    pub emulate_ua_intlck_ctrl: u32,
+    /// `emulate_tas`: the `attrib/emulate_tas` attribute.
+    pub emulate_tas: bool,
+    /// `emulate_tpu`: the `attrib/emulate_tpu` attribute.
+    pub emulate_tpu: bool,
+    /// `emulate_tpws`: the `attrib/emulate_tpws` attribute.
+    pub emulate_tpws: bool,
+    /// `emulate_caw`: the `attrib/emulate_caw` attribute.
+    pub emulate_caw: bool,
+    /// `emulate_3pc`: the `attrib/emulate_3pc` attribute.
+    pub emulate_3pc: bool,
+    /// `emulate_pr`: the `attrib/emulate_pr` attribute.
+    pub emulate_pr: bool,
+    /// `emulate_rsoc`: the `attrib/emulate_rsoc` attribute.
+    pub emulate_rsoc: bool,
+    /// `pi_prot_type`: the `attrib/pi_prot_type` attribute.
+    pub pi_prot_type: u32,
+    /// `hw_pi_prot_type`: the `attrib/hw_pi_prot_type` attribute.
+    pub hw_pi_prot_type: u32,
+    /// `pi_prot_verify`: the `attrib/pi_prot_verify` attribute.
+    pub pi_prot_verify: bool,
+    /// `enforce_pr_isids`: the `attrib/enforce_pr_isids` attribute.
+    pub enforce_pr_isids: bool,
+    /// `force_pr_aptpl`: the `attrib/force_pr_aptpl` attribute.
+    pub force_pr_aptpl: bool,
+    /// `is_nonrot`: the `attrib/is_nonrot` attribute.
+    pub is_nonrot: bool,
+    /// `emulate_rest_reord`: the `attrib/emulate_rest_reord` attribute.
+    pub emulate_rest_reord: bool,
+    /// `hw_block_size`: the `attrib/hw_block_size` attribute.
+    pub hw_block_size: u32,
+    /// `block_size`: the `attrib/block_size` attribute.
+    pub block_size: u32,
+    /// `hw_max_sectors`: the `attrib/hw_max_sectors` attribute.
+    pub hw_max_sectors: u32,
+    /// `optimal_sectors`: the `attrib/optimal_sectors` attribute.
+    pub optimal_sectors: u32,
+    /// `hw_queue_depth`: the `attrib/hw_queue_depth` attribute.
+    pub hw_queue_depth: u32,
+    /// `queue_depth`: the `attrib/queue_depth` attribute.
+    pub queue_depth: u32,
+    /// `max_unmap_lba_count`: the `attrib/max_unmap_lba_count` attribute.
+    pub max_unmap_lba_count: u32,
+    /// `max_unmap_block_desc_count`: the `attrib/max_unmap_block_desc_count` attribute.
+    pub max_unmap_block_desc_count: u32,
+    /// `unmap_granularity`: the `attrib/unmap_granularity` attribute.
+    pub unmap_granularity: u32,
+    /// `unmap_granularity_alignment`: the `attrib/unmap_granularity_alignment` attribute.
+    pub unmap_granularity_alignment: u32,
+    /// `unmap_zeroes_data`: the `attrib/unmap_zeroes_data` attribute.
+    pub unmap_zeroes_data: bool,
+    /// `max_write_same_len`: the `attrib/max_write_same_len` attribute.
+    pub max_write_same_len: u32,
+    /// `submit_type`: the `attrib/submit_type` attribute.
+    pub submit_type: u8,
 }
 
 impl Default for DevAttrib {

@@ -5,14 +5,15 @@
 
 use crate::alua::LuGpShared;
 use crate::attrib::{DevAttrib, DevAttribGroup};
+use crate::backend::BackendDevice;
 use crate::backend::BackendOps;
 use crate::configfs::DbRoot;
+use crate::exec::Medium;
 use crate::hba::HbaShared;
 use crate::lio::bytes::kvec_from;
 use crate::lio::configfs::{configfs_default_groups, configfs_item_type, Group};
 use crate::lio::page::Page;
 use crate::lio::parse::{c_text, strstrip};
-use crate::rd::{RdDev, RdMedium, RD_BLOCKSIZE, RD_MAX_DEVICE_QUEUE_DEPTH};
 use crate::transport::{copy_field, DevSnapshot};
 use crate::wwn::{T10Wwn, T10WwnState};
 use core::fmt::Write;
@@ -51,7 +52,7 @@ pub(crate) struct DeviceState {
     /// Whether the device has an LU group membership record (made at enable).
     lu_gp_mem: bool,
     /// The backend's part of the device.
-    rd: RdDev,
+    backend_dev: Arc<dyn BackendDevice>,
 }
 
 /// What a device shares with its default groups (`struct se_device`).
@@ -168,6 +169,7 @@ impl SeDevice {
     /// `target_alloc_device()` + the configfs group of `mkdir core/<hba>/NAME`.
     pub(crate) fn new_group(name: &CStr, hba: Arc<HbaShared>) -> Result<Pin<KBox<Group<Self>>>> {
         let wwn = T10WwnState::new(hba.backend)?;
+        let backend_dev = (hba.backend.alloc_device)()?;
         let dev_name = kvec_from(c_text(name.as_bytes()))?;
         let core = Arc::pin_init(
             try_pin_init!(DeviceCore {
@@ -183,7 +185,7 @@ impl SeDevice {
                     attrib: DevAttrib::default(),
                     lu_gp: None,
                     lu_gp_mem: false,
-                    rd: RdDev::new(),
+                    backend_dev,
                 }),
             }? Error),
             GFP_KERNEL,
@@ -241,12 +243,11 @@ impl SeDevice {
             st.attrib.block_size,
             st.attrib.hw_max_sectors
         )?;
-        st.rd.show_configfs_dev_params(page)
+        st.backend_dev.show_configfs_dev_params(page)
     }
 
     fn control_store(&self, input: &[u8]) -> Result {
-        self.state.lock().rd.set_configfs_dev_params(input);
-        Ok(())
+        self.state.lock().backend_dev.set_configfs_dev_params(input)
     }
 
     fn alias_show(&self, page: &mut Page<'_>) -> Result {
@@ -294,18 +295,13 @@ impl SeDevice {
             pr_err!("se_dev->se_dev_ptr already set for storage object\n");
             return Err(EEXIST);
         }
-        st.rd.configure_device()?;
-        st.rd.rd_dev_id = self
-            .hba
-            .rd_host_dev_id_count
-            .fetch_add(1, Ordering::Relaxed);
-        // rd_configure_device()
-        let a = &mut st.attrib;
-        a.hw_block_size = RD_BLOCKSIZE;
-        a.hw_max_sectors = u32::MAX;
-        a.hw_queue_depth = RD_MAX_DEVICE_QUEUE_DEPTH;
-        a.is_nonrot = true;
+        // The backend's configure_device() sets the hardware attributes.
+        let backend_dev = st.backend_dev.clone();
+        backend_dev.configure_device(&mut st.attrib)?;
+        let dev_id = self.hba.host_dev_id_count.fetch_add(1, Ordering::Relaxed);
+        st.backend_dev.set_dev_id(dev_id);
         // target_configure_device()
+        let a = &mut st.attrib;
         a.block_size = a.hw_block_size;
         a.queue_depth = a.hw_queue_depth;
         a.hw_max_sectors = align_max_sectors(a.hw_max_sectors, a.hw_block_size);
@@ -373,12 +369,12 @@ impl SeDevice {
 impl DeviceCore {
     /// What the command path needs of the device, copied under its lock, and its medium.
     /// `ENODEV` until the device is enabled.
-    pub(crate) fn snapshot(&self) -> Result<(DevSnapshot, Arc<RdMedium>)> {
-        let mut st = self.state.lock();
+    pub(crate) fn snapshot(&self) -> Result<(DevSnapshot, Arc<dyn Medium>)> {
+        let st = self.state.lock();
         if !st.configured {
             return Err(ENODEV);
         }
-        let medium = st.rd.medium()?;
+        let medium = st.backend_dev.medium()?;
         let w = &st.wwn;
         let mut snap = DevSnapshot {
             vendor: [0; 8],
@@ -391,7 +387,7 @@ impl DeviceCore {
             serial_len: 0,
             has_serial: !w.unit_serial.is_empty(),
             company_id: w.company_id,
-            last_lba: st.rd.last_lba(st.attrib.block_size),
+            last_lba: st.backend_dev.last_lba(st.attrib.block_size),
             export_count: st.export_count,
             lu_gp_id: st.lu_gp.as_ref().and_then(|g| g.id()),
             attrib: st.attrib,

@@ -104,7 +104,7 @@ impl CmdData for SliceData<'_> {
 /// The backstore's medium (rd_mcp pages, a file, a block device). The engine only asks
 /// for byte ranges inside the device (`[0, (last_lba + 1) * block_size)`) and inside the
 /// command's buffer.
-pub(crate) trait Medium {
+pub trait Medium: Send + Sync {
     /// Which backend operations exist besides read/write (LIO's `struct exec_cmd_ops`):
     /// they decide what `sbc_parse_cdb()` accepts.
     fn ops(&self) -> ExecCmdOps;

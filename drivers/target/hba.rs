@@ -9,6 +9,7 @@ use crate::configfs::DbRoot;
 use crate::device::SeDevice;
 use crate::lio::bytes::kvec_from;
 use crate::lio::configfs::{configfs_default_groups, configfs_item_type, Group, GroupOperations};
+use crate::lio::kmod::ModuleRef;
 use crate::lio::page::Page;
 use crate::lio::parse::{c_text, kstrtoul};
 use core::fmt::Write;
@@ -26,8 +27,11 @@ pub(crate) struct HbaShared {
     pub(crate) backend: &'static BackendOps,
     /// The core's `dbroot` and device count (`target_devices`).
     pub(crate) dbroot: Arc<Mutex<DbRoot>>,
-    /// `rd_host_dev_id_count`: the `rd_dev_id` of the next enabled ramdisk.
-    pub(crate) rd_host_dev_id_count: AtomicU32,
+    /// `rd_host_dev_id_count`, `fd_host_dev_id_count`, ...: the index of the next
+    /// enabled device.
+    pub(crate) host_dev_id_count: AtomicU32,
+    /// The reference on the backend's module (`core_get_backend()`).
+    _backend_module: Option<ModuleRef>,
     /// `dev_count`: enabled devices.
     pub(crate) dev_count: AtomicU32,
     /// The HBA directory's name.
@@ -105,7 +109,7 @@ impl Hba {
         default_lu_gp: &Arc<LuGpShared>,
     ) -> Result<Pin<KBox<Group<Hba>>>> {
         let parsed = parse_hba_name(c_text(name.as_bytes()))?;
-        let Some(backend) = backend::core_get_backend(parsed.plugin) else {
+        let Some((backend, backend_module)) = backend::core_get_backend(parsed.plugin) else {
             return Err(EINVAL);
         };
         let hba_name = kvec_from(c_text(name.as_bytes()))?;
@@ -115,7 +119,8 @@ impl Hba {
                 default_lu_gp: default_lu_gp.clone(),
                 backend,
                 dbroot: dbroot.clone(),
-                rd_host_dev_id_count: AtomicU32::new(0),
+                host_dev_id_count: AtomicU32::new(0),
+                _backend_module: backend_module,
                 dev_count: AtomicU32::new(0),
             },
             GFP_KERNEL,

@@ -2,6 +2,8 @@
 
 //! rd_mcp: the memory-copy ramdisk backend (LIO: `target_core_rd.c`).
 
+use crate::attrib::DevAttrib;
+use crate::backend::BackendDevice;
 use crate::exec::{CmdData, Medium};
 use crate::lio::page::Page as TextPage;
 use crate::lio::pagemem;
@@ -10,9 +12,10 @@ use crate::sbc::ExecCmdOps;
 use crate::sense::SenseReason;
 use core::fmt::Write;
 use kernel::alloc::{flags, KVVec};
+use kernel::new_mutex;
 use kernel::page::{Page, PAGE_SIZE};
 use kernel::prelude::*;
-use kernel::sync::Arc;
+use kernel::sync::{Arc, Mutex};
 
 /// `RD_BLOCKSIZE`.
 pub(crate) const RD_BLOCKSIZE: u32 = 512;
@@ -142,9 +145,61 @@ impl RdDev {
     }
 }
 
+/// rd_mcp's [`BackendDevice`]: an [`RdDev`] behind its lock.
+#[pin_data]
+pub(crate) struct RdBackend {
+    #[pin]
+    dev: Mutex<RdDev>,
+}
+
+impl RdBackend {
+    pub(crate) fn new() -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(RdBackend {
+                dev <- new_mutex!(RdDev::new()),
+            }),
+            GFP_KERNEL,
+        )
+    }
+}
+
+impl BackendDevice for RdBackend {
+    fn set_configfs_dev_params(&self, input: &[u8]) -> Result {
+        self.dev.lock().set_configfs_dev_params(input);
+        Ok(())
+    }
+
+    fn show_configfs_dev_params(&self, page: &mut TextPage<'_>) -> Result {
+        self.dev.lock().show_configfs_dev_params(page)
+    }
+
+    /// `rd_configure_device()`.
+    fn configure_device(&self, attrib: &mut DevAttrib) -> Result {
+        self.dev.lock().configure_device()?;
+        attrib.hw_block_size = RD_BLOCKSIZE;
+        attrib.hw_max_sectors = u32::MAX;
+        attrib.hw_queue_depth = RD_MAX_DEVICE_QUEUE_DEPTH;
+        attrib.is_nonrot = true;
+        Ok(())
+    }
+
+    fn set_dev_id(&self, dev_id: u32) {
+        self.dev.lock().rd_dev_id = dev_id;
+    }
+
+    fn medium(&self) -> Result<Arc<dyn Medium>> {
+        let m: Arc<dyn Medium> = self.dev.lock().rd_medium()?;
+        Ok(m)
+    }
+
+    fn last_lba(&self, block_size: u32) -> u64 {
+        self.dev.lock().last_lba(block_size)
+    }
+}
+
 impl RdDev {
     /// The medium of an enabled device; nullio devices have one without pages.
-    pub(crate) fn medium(&mut self) -> Result<Arc<RdMedium>> {
+    pub(crate) fn rd_medium(&mut self) -> Result<Arc<RdMedium>> {
         if let Some(m) = &self.medium {
             return Ok(m.clone());
         }

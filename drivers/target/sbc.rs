@@ -34,24 +34,24 @@ pub(crate) const TARGET_DIF_CHECK_REFTAG: u8 = 1 << 2;
 
 /// `struct exec_cmd_ops`: which backend operations exist besides `execute_rw`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct ExecCmdOps {
+pub struct ExecCmdOps {
     /// `execute_sync_cache`.
-    pub(crate) execute_sync_cache: bool,
+    pub execute_sync_cache: bool,
     /// `execute_write_same`.
-    pub(crate) execute_write_same: bool,
+    pub execute_write_same: bool,
     /// `execute_unmap`.
-    pub(crate) execute_unmap: bool,
+    pub execute_unmap: bool,
 }
 
 impl ExecCmdOps {
     /// rd_mcp: `execute_rw` only.
-    pub(crate) const RD_MCP: Self = Self {
+    pub const RD_MCP: Self = Self {
         execute_sync_cache: false,
         execute_write_same: false,
         execute_unmap: false,
     };
     /// fileio and iblock: sync cache, write same, unmap.
-    pub(crate) const FILEIO: Self = Self {
+    pub const FILEIO: Self = Self {
         execute_sync_cache: true,
         execute_write_same: true,
         execute_unmap: true,

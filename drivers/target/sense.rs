@@ -87,7 +87,7 @@ pub(crate) const ASCQ_3FH_REPORTED_LUNS_DATA_HAS_CHANGED: u8 = 0x0e;
 /// failed check of the CDB parsers and emulations returns one of these.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
-pub(crate) enum SenseReason {
+pub enum SenseReason {
     /// `TCM_NO_SENSE`.
     NoSense = 0x00,
     /// `TCM_NON_EXISTENT_LUN`.

@@ -60,6 +60,10 @@ mod tpg;
 mod transport;
 mod wwn;
 
+/// The core/backend contract (`include/target/target_core_backend.rs`).
+#[path = "../../include/target/target_core_backend.rs"]
+pub mod backend_api;
+
 /// The core/fabric contract (`include/target/target_core_fabric.rs`).
 #[path = "../../include/target/target_core_fabric.rs"]
 pub mod fabric;
@@ -72,6 +76,7 @@ pub struct TargetCore {
     // Dropped in order: configfs first, then the fabric list.
     _root: Pin<KBox<lio::configfs::Subsystem<configfs::TargetRoot>>>,
     _fabrics: fabric_registry::FabricsInstalled,
+    _backends: backend::BackendsInstalled,
 }
 
 impl TargetCore {
@@ -84,6 +89,7 @@ impl TargetCore {
             lio::uts::machine(),
             lio::uts::release()
         );
+        let backends = backend::BackendsInstalled::new()?;
         let fabrics = fabric_registry::FabricsInstalled::new()?;
         let root = KBox::pin_init(configfs::TargetRoot::subsystem()?, GFP_KERNEL)?;
         pr_info!(
@@ -95,6 +101,7 @@ impl TargetCore {
         Ok(TargetCore {
             _root: root,
             _fabrics: fabrics,
+            _backends: backends,
         })
     }
 }
