@@ -3,6 +3,10 @@
  * C helpers for the lio-rs Rust support layer (see lio_helpers.h).
  */
 #include <linux/configfs.h>
+#include <linux/delay.h>
+#include <linux/err.h>
+#include <linux/file.h>
+#include <linux/jiffies.h>
 #include <linux/fs.h>
 #include <linux/kmod.h>
 #include <linux/mutex.h>
@@ -59,4 +63,32 @@ int lio_path_is_dir(const char *path)
 		return ret;
 	path_put(&p);
 	return 0;
+}
+
+u64 lio_get_jiffies_64(void)
+{
+	return get_jiffies_64();
+}
+
+u32 lio_jiffies_to_mib_time(u64 j)
+{
+	return (u32)(((u32)j - INITIAL_JIFFIES) * 100 / HZ);
+}
+
+void lio_msleep_interruptible(unsigned int msecs)
+{
+	msleep_interruptible(msecs);
+}
+
+int lio_write_file(const char *path, const void *buf, size_t len)
+{
+	struct file *file = filp_open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	loff_t pos = 0;
+	ssize_t ret;
+
+	if (IS_ERR(file))
+		return -ENODEV;
+	ret = kernel_write(file, buf, len, &pos);
+	fput(file);
+	return ret < 0 ? -EIO : 0;
 }

@@ -34,6 +34,8 @@ pub(crate) struct HbaShared {
     pub(crate) name: KVec<u8>,
     /// `default_lu_gp`, which enabled devices join.
     pub(crate) default_lu_gp: Arc<LuGpShared>,
+    /// `hba_index`: the SNMP-MIB style index the device statistics show as `inst`.
+    pub(crate) hba_index: u32,
 }
 
 /// An HBA (`struct se_hba`).
@@ -105,6 +107,8 @@ impl Hba {
         default_lu_gp: &Arc<LuGpShared>,
     ) -> Result<Pin<KBox<Group<Hba>>>> {
         let parsed = parse_hba_name(c_text(name.as_bytes()))?;
+        // core_alloc_hba() takes the index before it looks up the backend.
+        let hba_index = crate::stat::scsi_get_new_inst_index();
         let Some(backend) = backend::core_get_backend(parsed.plugin) else {
             return Err(EINVAL);
         };
@@ -117,6 +121,7 @@ impl Hba {
                 dbroot: dbroot.clone(),
                 rd_host_dev_id_count: AtomicU32::new(0),
                 dev_count: AtomicU32::new(0),
+                hba_index,
             },
             GFP_KERNEL,
         )?;

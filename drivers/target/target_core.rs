@@ -30,7 +30,9 @@ mod backend;
 mod configfs;
 mod device;
 mod hba;
+mod pr;
 mod rd;
+mod stat;
 mod wwn;
 
 module! {

@@ -14,6 +14,7 @@ pub(crate) mod errno;
 pub(crate) mod kmod;
 pub(crate) mod page;
 pub(crate) mod parse;
+pub(crate) mod time;
 pub(crate) mod uts;
 pub(crate) mod vfs;
 
