@@ -6,6 +6,10 @@
 #include <linux/configfs.h>
 #include <linux/cpumask.h>
 #include <linux/export.h>
+#include <linux/delay.h>
+#include <linux/err.h>
+#include <linux/file.h>
+#include <linux/jiffies.h>
 #include <linux/fs.h>
 #include <linux/kmod.h>
 #include <linux/module.h>
@@ -104,3 +108,35 @@ void lio_module_put(struct module *module)
 	module_put(module);
 }
 EXPORT_SYMBOL_GPL(lio_module_put);
+
+u64 lio_get_jiffies_64(void)
+{
+	return get_jiffies_64();
+}
+EXPORT_SYMBOL_GPL(lio_get_jiffies_64);
+
+u32 lio_jiffies_to_mib_time(u64 j)
+{
+	return (u32)(((u32)j - INITIAL_JIFFIES) * 100 / HZ);
+}
+EXPORT_SYMBOL_GPL(lio_jiffies_to_mib_time);
+
+void lio_msleep_interruptible(unsigned int msecs)
+{
+	msleep_interruptible(msecs);
+}
+EXPORT_SYMBOL_GPL(lio_msleep_interruptible);
+
+int lio_write_file(const char *path, const void *buf, size_t len)
+{
+	struct file *file = filp_open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	loff_t pos = 0;
+	ssize_t ret;
+
+	if (IS_ERR(file))
+		return -ENODEV;
+	ret = kernel_write(file, buf, len, &pos);
+	fput(file);
+	return ret < 0 ? -EIO : 0;
+}
+EXPORT_SYMBOL_GPL(lio_write_file);

@@ -37,4 +37,18 @@ struct module;
 bool lio_try_module_get(struct module *module);
 void lio_module_put(struct module *module);
 
+/* get_jiffies_64(). */
+u64 lio_get_jiffies_64(void);
+
+/* A jiffies value in hundredths of a second since boot, as the SNMP-MIB style
+ * statistics of target_core_stat.c print it: (u32)(((u32)j - INITIAL_JIFFIES) * 100 / HZ). */
+u32 lio_jiffies_to_mib_time(u64 j);
+
+/* msleep_interruptible(@msecs). */
+void lio_msleep_interruptible(unsigned int msecs);
+
+/* Creates or truncates @path (mode 0600) and writes @len bytes of @buf to it:
+ * 0, -ENODEV if it cannot be opened, -EIO if the write failed. */
+int lio_write_file(const char *path, const void *buf, size_t len);
+
 #endif /* _LIO_HELPERS_H */

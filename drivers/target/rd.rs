@@ -195,6 +195,15 @@ impl BackendDevice for RdBackend {
     fn last_lba(&self, block_size: u32) -> u64 {
         self.dev.lock().last_lba(block_size)
     }
+
+    /// `rd_get_device_type()`: a disk, or "no device type" (0x3f) with `rd_dummy`.
+    fn device_type(&self) -> u8 {
+        if self.dev.lock().dummy {
+            0x3f
+        } else {
+            0
+        }
+    }
 }
 
 impl RdDev {

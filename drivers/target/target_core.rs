@@ -53,9 +53,11 @@ mod device;
 mod fabric_configfs;
 mod fabric_registry;
 mod hba;
+mod pr;
 mod rd;
 // The command path (lookup_lun, visible_luns) lands with the execution engine.
 #[allow(dead_code)]
+mod stat;
 mod tpg;
 mod transport;
 mod wwn;

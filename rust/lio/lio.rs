@@ -19,6 +19,7 @@ pub mod page;
 pub mod pagemem;
 pub mod parse;
 pub mod scsi_host;
+pub mod time;
 pub mod uts;
 pub mod vec;
 pub mod vfs;
