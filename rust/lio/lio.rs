@@ -13,6 +13,7 @@ pub mod bytes;
 pub mod configfs;
 pub mod cpu;
 pub mod errno;
+pub mod file;
 pub mod global;
 pub mod kmod;
 pub mod page;

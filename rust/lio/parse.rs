@@ -122,7 +122,7 @@ pub fn kstrtoul(s: &[u8], base: u32) -> Result<u64, ParseError> {
 
 /// `simple_strtoull(s, &end, 0)`: the value and how many bytes it used (0 if no digit).
 /// Overflow wraps, as in the kernel.
-fn simple_strtoull(s: &[u8]) -> (u64, usize) {
+pub fn simple_strtoull(s: &[u8]) -> (u64, usize) {
     let (base, skip) = match s {
         [b'0', x, d, ..] if (x | 0x20) == b'x' && d.is_ascii_hexdigit() => (16, 2),
         [b'0', ..] => (8, 0),

@@ -18,4 +18,5 @@ for i in $(seq 100); do
 done
 check_eq "[$impl] both restored LUNs are disks" 2 "$n"
 check "[$impl] targetcli clearconfig" targetcli clearconfig confirm=True
+unload_target_stack "$impl"
 exit $((LIO_TESTS_FAILED > 0))

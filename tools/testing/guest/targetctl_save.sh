@@ -20,4 +20,5 @@ targetcli ls >"$OUT/ls-saved.txt" 2>&1
 check "[$impl] targetcli clearconfig" targetcli clearconfig confirm=True
 check_eq "[$impl] nothing is left after clearconfig" "" \
 	"$(ls /sys/kernel/config/target/core | grep -v alua)"
+unload_target_stack "$impl"
 exit $((LIO_TESTS_FAILED > 0))

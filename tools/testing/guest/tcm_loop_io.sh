@@ -43,14 +43,14 @@ check_eq "[$impl] the disk has 64 MiB" 67108864 "$(blockdev --getsize64 "$dev")"
 head -c 16M /dev/urandom >/tmp/pattern
 want=$(sha256sum </tmp/pattern)
 check "[$impl] mkfs.ext4 on the LUN" mkfs.ext4 -q -F "$dev"
-mkdir -p /mnt/lun0
-check "[$impl] mount the LUN" mount "$dev" /mnt/lun0
-cp /tmp/pattern /mnt/lun0/pattern && sync
-check "[$impl] umount after writing" umount /mnt/lun0
+mkdir -p /tmp/mnt-lun0
+check "[$impl] mount the LUN" mount "$dev" /tmp/mnt-lun0
+cp /tmp/pattern /tmp/mnt-lun0/pattern && sync
+check "[$impl] umount after writing" umount /tmp/mnt-lun0
 echo 3 >/proc/sys/vm/drop_caches
-check "[$impl] mount again" mount "$dev" /mnt/lun0
-check_eq "[$impl] the file reads back with the same sha256" "$want" "$(sha256sum </mnt/lun0/pattern)"
-check "[$impl] umount" umount /mnt/lun0
+check "[$impl] mount again" mount "$dev" /tmp/mnt-lun0
+check_eq "[$impl] the file reads back with the same sha256" "$want" "$(sha256sum </tmp/mnt-lun0/pattern)"
+check "[$impl] umount" umount /tmp/mnt-lun0
 
 # fio: random read/write with crc32c verification at queue depth 16.
 check "[$impl] fio randrw verify=crc32c iodepth=16 passes" \
@@ -90,10 +90,5 @@ check_fails "[$impl] rmmod target_core_mod while in use is refused" "in use" rmm
 check_fails "[$impl] rmmod tcm_loop while its target exists is refused" "in use" rmmod tcm_loop
 
 check "[$impl] targetcli clearconfig" targetcli clearconfig confirm=True
-for m in tcm_loop target_core_iblock target_core_file target_core_pscsi target_core_user \
-	target_core_mod; do
-	if grep -q "^$m " /proc/modules; then
-		check "[$impl] rmmod $m" rmmod "$m"
-	fi
-done
+unload_target_stack "$impl"
 exit $((LIO_TESTS_FAILED > 0))

@@ -25,3 +25,12 @@ pub mod ua;
 /// `drivers/target/exec.rs`: the command execution engine.
 #[path = "../../../../drivers/target/exec.rs"]
 pub mod exec;
+
+/// What the pure files reach as `super::lio::...` (in the kernel, target_core's `lio`).
+pub mod lio {
+    pub use crate::parse;
+}
+
+/// `drivers/target/fileio.rs`: fileio's configfs logic and enable-time decisions.
+#[path = "../../../../drivers/target/fileio.rs"]
+pub mod fileio;
