@@ -14,18 +14,16 @@
 //! `.protection` file of `fd_init_prot()`/`fd_format_prot()`, and with it the
 //! protection reads, writes and UNMAP fill of `fd_do_prot_*()`.
 
-use crate::exec::{CmdData, Medium};
 use crate::fileio::{
     fd_configure_unmap, fd_get_blocks, fd_sync_range, target_to_linux_sector, BdevFacts, FdBacking,
     FdDeviceSetup, FdError, FdParams, Level, UnmapSetup, FD_CREATE_MODE, FD_MAX_BYTES,
 };
-use crate::lio::file::{File, IoBuf, IoFlags, OpenFlags};
-use crate::sbc::ExecCmdOps;
-use crate::sense::SenseReason;
 use core::fmt;
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::prelude::*;
 use kernel::str::CStr;
+use target_core::backend_api::{CmdData, ExecCmdOps, Medium, SenseReason};
+use target_core::lio::file::{File, IoBuf, IoFlags, OpenFlags};
 
 /// The largest bounce buffer of one command (a smaller one is used when memory is
 /// fragmented, down to one page).

@@ -52,11 +52,6 @@ mod configfs;
 mod device;
 mod fabric_configfs;
 mod fabric_registry;
-// The fileio backstore's logic and medium, until the backend registry wires them.
-#[allow(dead_code)]
-mod fd_medium;
-#[allow(dead_code)]
-mod fileio;
 mod hba;
 mod pr;
 mod rd;

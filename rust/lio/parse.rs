@@ -188,12 +188,12 @@ pub fn key_value(token: &[u8]) -> Option<(&[u8], &[u8])> {
 
 /// `isspace()` of the kernel's ctype table: `\t`, `\n`, `\v`, `\f`, `\r`, space, and
 /// Latin-1's non-breaking space (0xa0).
-pub(crate) fn is_kspace(c: u8) -> bool {
+pub fn is_kspace(c: u8) -> bool {
     matches!(c, 9..=13 | b' ' | 0xa0)
 }
 
 /// `skip_spaces()`.
-pub(crate) fn skip_spaces(s: &[u8]) -> &[u8] {
+pub fn skip_spaces(s: &[u8]) -> &[u8] {
     let n = s.iter().take_while(|&&c| is_kspace(c)).count();
     &s[n..]
 }
@@ -212,7 +212,7 @@ fn decimal_wrapping(s: &[u8]) -> (u64, usize) {
 
 /// One `%lu` conversion of the kernel's `vsscanf()`: leading white space skipped, then
 /// at least one decimal digit. The value (wrapped like `simple_strntoull`) and the rest.
-pub(crate) fn scan_ulong(s: &[u8]) -> Option<(u64, &[u8])> {
+pub fn scan_ulong(s: &[u8]) -> Option<(u64, &[u8])> {
     let s = skip_spaces(s);
     let (value, used) = decimal_wrapping(s);
     if used == 0 {
@@ -224,7 +224,7 @@ pub(crate) fn scan_ulong(s: &[u8]) -> Option<(u64, &[u8])> {
 /// One `%d` conversion of the kernel's `vsscanf()`: leading white space skipped, an
 /// optional `-` that a digit must follow, decimal digits; the `long long` result stored
 /// into an `int` (truncated), and the rest.
-pub(crate) fn scan_int(s: &[u8]) -> Option<(i32, &[u8])> {
+pub fn scan_int(s: &[u8]) -> Option<(i32, &[u8])> {
     let s = skip_spaces(s);
     let (negative, digits) = match s {
         [b'-', rest @ ..] => (true, rest),
@@ -259,13 +259,13 @@ fn simple_strtol(s: &[u8]) -> (i64, usize) {
 }
 
 /// Whether `match_token()`'s `%d` matches the whole of `s` (what follows `key=`).
-pub(crate) fn match_pattern_d(s: &[u8]) -> bool {
+pub fn match_pattern_d(s: &[u8]) -> bool {
     let (_, used) = simple_strtol(s);
     used != 0 && used == s.len()
 }
 
 /// Whether `match_token()`'s `%u` matches the whole of `s`.
-pub(crate) fn match_pattern_u(s: &[u8]) -> bool {
+pub fn match_pattern_u(s: &[u8]) -> bool {
     let (_, used) = simple_strtoull(s);
     used != 0 && used == s.len()
 }
@@ -275,7 +275,7 @@ const NUMBER_BUF_LEN: usize = 24;
 
 /// `match_int()` on an argument `match_token()` matched: `-ERANGE` for text of 24 bytes
 /// or more or a value outside `int`, `-EINVAL` if nothing parses.
-pub(crate) fn match_number_int(s: &[u8]) -> Result<i32, ParseError> {
+pub fn match_number_int(s: &[u8]) -> Result<i32, ParseError> {
     if s.len() >= NUMBER_BUF_LEN {
         return Err(ParseError::Range);
     }
@@ -287,7 +287,7 @@ pub(crate) fn match_number_int(s: &[u8]) -> Result<i32, ParseError> {
 }
 
 /// `match_u64()`: `kstrtoull(s, 0)`.
-pub(crate) fn match_u64(s: &[u8]) -> Result<u64, ParseError> {
+pub fn match_u64(s: &[u8]) -> Result<u64, ParseError> {
     kstrtoull(s, 0)
 }
 

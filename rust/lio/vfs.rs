@@ -15,7 +15,7 @@ pub fn require_directory(path: &CStr) -> Result {
 
 /// Creates or truncates `path` (mode 0600) and writes `data` to it: `ENODEV` if it cannot
 /// be opened, `EIO` if the write failed (LIO's metadata files).
-pub(crate) fn write_file(path: &CStr, data: &[u8]) -> Result {
+pub fn write_file(path: &CStr, data: &[u8]) -> Result {
     // SAFETY: `path` is NUL-terminated and `data` valid for `data.len()` bytes for the
     // duration of the call; the helper only reads them.
     to_result(unsafe {
