@@ -44,6 +44,8 @@ mod sense;
 mod spc;
 #[allow(dead_code)]
 mod ua;
+#[allow(dead_code)]
+mod xcopy;
 
 mod alua;
 mod attrib;

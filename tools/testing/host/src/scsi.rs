@@ -22,6 +22,10 @@ pub mod spc;
 #[path = "../../../../drivers/target/ua.rs"]
 pub mod ua;
 
+/// `drivers/target/xcopy.rs`: EXTENDED COPY parsing, RECEIVE COPY RESULTS.
+#[path = "../../../../drivers/target/xcopy.rs"]
+pub mod xcopy;
+
 /// `drivers/target/exec.rs`: the command execution engine.
 #[path = "../../../../drivers/target/exec.rs"]
 pub mod exec;
