@@ -20,7 +20,9 @@ use crate::fileio::{
 };
 use core::fmt;
 use core::sync::atomic::{AtomicU32, Ordering};
+use kernel::new_mutex;
 use kernel::prelude::*;
+use kernel::sync::Mutex;
 use kernel::str::CStr;
 use target_core::backend_api::{CmdData, ExecCmdOps, Medium, SenseReason};
 use target_core::lio::file::{File, IoBuf, IoFlags, OpenFlags};
@@ -59,6 +61,8 @@ pub(crate) struct FdMedium {
     async_io: bool,
     /// `dev_attrib.block_size`: positions of SYNCHRONIZE CACHE and UNMAP.
     block_size: AtomicU32,
+    /// `caw_sem`: COMPARE AND WRITE reads, compares and writes under it.
+    caw_lock: Pin<KBox<Mutex<()>>>,
 }
 
 impl FdMedium {
@@ -85,6 +89,7 @@ impl FdMedium {
             is_blk,
             async_io: params.async_io,
             block_size: AtomicU32::new(0),
+            caw_lock: KBox::pin_init(new_mutex!(()), GFP_KERNEL)?,
         };
         // On failure the file is closed as the medium is dropped.
         let setup = params
@@ -157,6 +162,12 @@ impl FdMedium {
 impl Medium for FdMedium {
     fn ops(&self) -> ExecCmdOps {
         ExecCmdOps::FILEIO
+    }
+
+    fn with_caw_lock(&self, f: &mut dyn FnMut()) -> Result<(), SenseReason> {
+        let _guard = self.caw_lock.lock();
+        f();
+        Ok(())
     }
 
     /// `fd_do_rw()` reading: a file that ends before `pos + len` (shorter than
