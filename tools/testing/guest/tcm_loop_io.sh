@@ -77,6 +77,39 @@ for i in $(seq 50); do
 done
 check_eq "[$impl] LUN 1's SCSI device is gone" yes "$gone"
 
+# A fileio backstore (buffered, as targetcli makes it by default) as LUN 2: data
+# round trip, SYNCHRONIZE CACHE, and UNMAP punching holes in the file.
+check "[$impl] targetcli creates a 32M fileio backstore" \
+	targetcli /backstores/fileio create name=fd0 file_or_dev=/tmp/fd0.img size=32M
+check "[$impl] targetcli enables UNMAP on it" \
+	targetcli /backstores/fileio/fd0 set attribute emulate_tpu=1
+check "[$impl] targetcli maps it as LUN 2" targetcli /loopback/$wwn/luns create /backstores/fileio/fd0 lun=2
+if dev2=$(disk_of_lun 2); then
+	ok "[$impl] LUN 2 appears as a SCSI disk ($dev2)"
+	check "[$impl] fio verify on the fileio LUN" \
+		fio --name=fdverify --filename="$dev2" --ioengine=libaio --direct=1 --rw=randwrite \
+		--bs=64k --iodepth=16 --size=32M --verify=crc32c --do_verify=1 --verify_fatal=1 \
+		--output="$OUT/fio-fileio.txt"
+	check "[$impl] SYNCHRONIZE CACHE on the fileio LUN" sg_sync "$dev2"
+	sync
+	before=$(du -k /tmp/fd0.img | cut -f1)
+	check "[$impl] UNMAP of the fileio LUN's first 4 MiB" sg_unmap --lba=0 --num=8192 "$dev2"
+	sync
+	after=$(du -k /tmp/fd0.img | cut -f1)
+	if [ "$after" -lt "$before" ]; then
+		ok "[$impl] UNMAP punched holes in the file ($before KiB -> $after KiB)"
+	else
+		not_ok "[$impl] UNMAP punched holes in the file ($before KiB -> $after KiB)"
+	fi
+	check_eq "[$impl] unmapped blocks read back as zeroes" \
+		"$(head -c 65536 /dev/zero | sha256sum)" \
+		"$(dd if="$dev2" bs=64k count=1 iflag=direct 2>/dev/null | sha256sum)"
+else
+	not_ok "[$impl] LUN 2 appears as a SCSI disk"
+fi
+check "[$impl] targetcli deletes LUN 2" targetcli /loopback/$wwn/luns delete lun2
+check "[$impl] targetcli deletes the fileio backstore" targetcli /backstores/fileio delete fd0
+
 # Bad input is refused.
 tpg=$cfs/loopback/$wwn/tpgt_1
 dev_dir=$(readlink -f "$tpg"/lun/lun_0/*[!a-z_]* 2>/dev/null | head -n 1)
