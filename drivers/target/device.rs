@@ -63,6 +63,9 @@ pub struct DeviceCore {
     name: KVec<u8>,
     #[pin]
     pub(crate) state: Mutex<DeviceState>,
+    /// `t10_pr` and the SPC-2 reservation holder (`dev_reservation_lock`).
+    #[pin]
+    pub(crate) pr: Mutex<KBox<crate::pr::PrState>>,
 }
 
 /// A device: the data of `core/<hba>/<dev>`.
@@ -171,6 +174,7 @@ impl SeDevice {
         let wwn = T10WwnState::new(hba.backend)?;
         let backend_dev = (hba.backend.alloc_device)()?;
         let dev_name = kvec_from(c_text(name.as_bytes()))?;
+        let pr = KBox::init(kernel::init::zeroed(), GFP_KERNEL)?;
         let core = Arc::pin_init(
             try_pin_init!(DeviceCore {
                 hba,
@@ -187,6 +191,7 @@ impl SeDevice {
                     lu_gp_mem: false,
                     backend_dev,
                 }),
+                pr <- new_mutex!(pr),
             }? Error),
             GFP_KERNEL,
         )?;

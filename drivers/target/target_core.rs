@@ -37,6 +37,8 @@ mod cdb;
 #[allow(dead_code)]
 mod exec;
 #[allow(dead_code)]
+mod pr;
+#[allow(dead_code)]
 mod sbc;
 #[allow(dead_code)]
 mod sense;

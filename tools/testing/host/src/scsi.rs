@@ -25,3 +25,7 @@ pub mod ua;
 /// `drivers/target/exec.rs`: the command execution engine.
 #[path = "../../../../drivers/target/exec.rs"]
 pub mod exec;
+
+/// `drivers/target/pr.rs`: persistent reservations and SPC-2 RESERVE/RELEASE.
+#[path = "../../../../drivers/target/pr.rs"]
+pub mod pr;
