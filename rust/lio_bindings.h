@@ -4,7 +4,10 @@
  * bindgen runs on this file; only declarations from the headers allowlisted in
  * Kbuild are emitted, every other type resolves to kernel::bindings.
  */
+/* Full definitions first, so the forward declarations of lio_helpers.h emit no types. */
+#include <linux/blkdev.h>
 #include <linux/configfs.h>
+#include <linux/fs.h>
 #include <scsi/scsi.h>
 #include <scsi/scsi_cmnd.h>
 #include <scsi/scsi_device.h>

@@ -3,10 +3,19 @@
  * C helpers for the lio-rs Rust support layer (see lio_helpers.h). They are exported:
  * generic Rust code of target_core is instantiated in the fabric modules and calls them.
  */
+#include <linux/blkdev.h>
+#include <linux/bvec.h>
 #include <linux/configfs.h>
 #include <linux/cpumask.h>
 #include <linux/export.h>
+#include <linux/delay.h>
+#include <linux/err.h>
+#include <linux/file.h>
+#include <linux/jiffies.h>
+#include <linux/falloc.h>
 #include <linux/fs.h>
+#include <linux/gfp.h>
+#include <linux/uio.h>
 #include <linux/kmod.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -104,3 +113,136 @@ void lio_module_put(struct module *module)
 	module_put(module);
 }
 EXPORT_SYMBOL_GPL(lio_module_put);
+
+u64 lio_get_jiffies_64(void)
+{
+	return get_jiffies_64();
+}
+EXPORT_SYMBOL_GPL(lio_get_jiffies_64);
+
+u32 lio_jiffies_to_mib_time(u64 j)
+{
+	return (u32)(((u32)j - INITIAL_JIFFIES) * 100 / HZ);
+}
+EXPORT_SYMBOL_GPL(lio_jiffies_to_mib_time);
+
+void lio_msleep_interruptible(unsigned int msecs)
+{
+	msleep_interruptible(msecs);
+}
+EXPORT_SYMBOL_GPL(lio_msleep_interruptible);
+
+int lio_write_file(const char *path, const void *buf, size_t len)
+{
+	struct file *file = filp_open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	loff_t pos = 0;
+	ssize_t ret;
+
+	if (IS_ERR(file))
+		return -ENODEV;
+	ret = kernel_write(file, buf, len, &pos);
+	fput(file);
+	return ret < 0 ? -EIO : 0;
+}
+EXPORT_SYMBOL_GPL(lio_write_file);
+bool lio_file_is_blkdev(struct file *file)
+{
+	return S_ISBLK(file->f_mapping->host->i_mode);
+}
+EXPORT_SYMBOL_GPL(lio_file_is_blkdev);
+
+long long lio_file_size(struct file *file)
+{
+	return i_size_read(file->f_mapping->host);
+}
+EXPORT_SYMBOL_GPL(lio_file_size);
+
+struct block_device *lio_file_bdev(struct file *file)
+{
+	struct inode *inode = file->f_mapping->host;
+
+	return S_ISBLK(inode->i_mode) ? I_BDEV(inode) : NULL;
+}
+EXPORT_SYMBOL_GPL(lio_file_bdev);
+
+bool lio_file_can_direct_io(struct file *file)
+{
+	return file->f_mode & FMODE_CAN_ODIRECT;
+}
+EXPORT_SYMBOL_GPL(lio_file_can_direct_io);
+
+int lio_file_punch_hole(struct file *file, long long pos, long long len)
+{
+	return vfs_fallocate(file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, pos, len);
+}
+EXPORT_SYMBOL_GPL(lio_file_punch_hole);
+
+long lio_file_rw_buf(struct file *file, void *buf, unsigned int len, long long pos, bool write,
+		     unsigned int flags)
+{
+	struct bio_vec bv;
+	struct iov_iter iter;
+	struct kiocb kiocb;
+
+	if ((flags & LIO_FILE_IO_DIRECT) && !(file->f_mode & FMODE_CAN_ODIRECT))
+		return -EINVAL;
+	bvec_set_virt(&bv, buf, len);
+	iov_iter_bvec(&iter, write ? ITER_SOURCE : ITER_DEST, &bv, 1, len);
+	init_sync_kiocb(&kiocb, file);
+	kiocb.ki_pos = pos;
+	if (flags & LIO_FILE_IO_DIRECT)
+		kiocb.ki_flags |= IOCB_DIRECT;
+	if (flags & LIO_FILE_IO_DSYNC)
+		kiocb.ki_flags |= IOCB_DSYNC;
+	if (write)
+		return vfs_iocb_iter_write(file, &kiocb, &iter);
+	return vfs_iocb_iter_read(file, &kiocb, &iter);
+}
+EXPORT_SYMBOL_GPL(lio_file_rw_buf);
+
+void *lio_io_buf_alloc(unsigned int order)
+{
+	gfp_t gfp = GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN;
+
+	/* Larger blocks are an optimisation: give up quickly, the caller tries smaller. */
+	if (order)
+		gfp |= __GFP_NORETRY;
+	return (void *)__get_free_pages(gfp, order);
+}
+EXPORT_SYMBOL_GPL(lio_io_buf_alloc);
+
+void lio_io_buf_free(void *buf, unsigned int order)
+{
+	free_pages((unsigned long)buf, order);
+}
+EXPORT_SYMBOL_GPL(lio_io_buf_free);
+
+unsigned int lio_bdev_logical_block_size(struct block_device *bdev)
+{
+	return bdev_logical_block_size(bdev);
+}
+EXPORT_SYMBOL_GPL(lio_bdev_logical_block_size);
+
+unsigned long long lio_bdev_nr_bytes(struct block_device *bdev)
+{
+	return bdev_nr_bytes(bdev);
+}
+EXPORT_SYMBOL_GPL(lio_bdev_nr_bytes);
+
+unsigned int lio_bdev_max_discard_sectors(struct block_device *bdev)
+{
+	return bdev_max_discard_sectors(bdev);
+}
+EXPORT_SYMBOL_GPL(lio_bdev_max_discard_sectors);
+
+unsigned int lio_bdev_discard_granularity(struct block_device *bdev)
+{
+	return bdev_discard_granularity(bdev);
+}
+EXPORT_SYMBOL_GPL(lio_bdev_discard_granularity);
+
+bool lio_bdev_nonrot(struct block_device *bdev)
+{
+	return bdev_nonrot(bdev);
+}
+EXPORT_SYMBOL_GPL(lio_bdev_nonrot);

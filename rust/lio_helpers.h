@@ -8,8 +8,10 @@
 
 #include <linux/types.h>
 
+struct block_device;
 struct config_group;
 struct configfs_subsystem;
+struct file;
 
 void lio_configfs_add_default_group(struct config_group *child, struct config_group *parent);
 void lio_configfs_subsystem_mutex_init(struct configfs_subsystem *subsys);
@@ -36,5 +38,54 @@ struct module;
 /* try_module_get() / module_put(), which are static inlines without CONFIG_MODULE_UNLOAD. */
 bool lio_try_module_get(struct module *module);
 void lio_module_put(struct module *module);
+
+/* get_jiffies_64(). */
+u64 lio_get_jiffies_64(void);
+
+/* A jiffies value in hundredths of a second since boot, as the SNMP-MIB style
+ * statistics of target_core_stat.c print it: (u32)(((u32)j - INITIAL_JIFFIES) * 100 / HZ). */
+u32 lio_jiffies_to_mib_time(u64 j);
+
+/* msleep_interruptible(@msecs). */
+void lio_msleep_interruptible(unsigned int msecs);
+
+/* Creates or truncates @path (mode 0600) and writes @len bytes of @buf to it:
+ * 0, -ENODEV if it cannot be opened, -EIO if the write failed. */
+int lio_write_file(const char *path, const void *buf, size_t len);
+
+/* --- Files and block devices (rust/lio/file.rs) --------------------------------------- */
+
+/* Flags of lio_file_rw_buf(): IOCB_DIRECT and IOCB_DSYNC on the one call. */
+#define LIO_FILE_IO_DIRECT 0x1
+#define LIO_FILE_IO_DSYNC 0x2
+
+/* S_ISBLK() of file->f_mapping->host (what fileio tests). */
+bool lio_file_is_blkdev(struct file *file);
+/* i_size_read(file->f_mapping->host): a block device's size in bytes for a bdev file. */
+long long lio_file_size(struct file *file);
+/* I_BDEV(file->f_mapping->host), or NULL if @file is not a block device. */
+struct block_device *lio_file_bdev(struct file *file);
+/* Whether the file's address space does direct I/O (FMODE_CAN_ODIRECT). */
+bool lio_file_can_direct_io(struct file *file);
+/* vfs_fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE). */
+int lio_file_punch_hole(struct file *file, long long pos, long long len);
+/*
+ * One synchronous read (@write false) or write of @len bytes at @pos between @file and the
+ * directly mapped kernel memory at @buf (one bio_vec over it, an ITER_BVEC iov_iter, a sync
+ * kiocb with the file's flags plus LIO_FILE_IO_* ones): bytes moved or a negative errno.
+ * -EINVAL for LIO_FILE_IO_DIRECT when the file cannot do direct I/O.
+ */
+long lio_file_rw_buf(struct file *file, void *buf, unsigned int len, long long pos, bool write,
+		     unsigned int flags);
+
+/* Zeroed, physically contiguous, directly mapped memory of 2^@order pages, or NULL. */
+void *lio_io_buf_alloc(unsigned int order);
+void lio_io_buf_free(void *buf, unsigned int order);
+
+unsigned int lio_bdev_logical_block_size(struct block_device *bdev);
+unsigned long long lio_bdev_nr_bytes(struct block_device *bdev);
+unsigned int lio_bdev_max_discard_sectors(struct block_device *bdev);
+unsigned int lio_bdev_discard_granularity(struct block_device *bdev);
+bool lio_bdev_nonrot(struct block_device *bdev);
 
 #endif /* _LIO_HELPERS_H */

@@ -57,6 +57,11 @@ pub trait BackendDevice: Send + Sync {
     /// `get_blocks`: the last LBA in blocks of `block_size`.
     fn last_lba(&self, block_size: u32) -> u64;
 
+    /// `get_device_type`: the SCSI peripheral device type (`TYPE_DISK`, 0, by default).
+    fn device_type(&self) -> u8 {
+        0
+    }
+
     /// `get_write_cache`: whether the backing store has a volatile write cache, for
     /// backends that can tell (iblock); `None` makes `emulate_write_cache` decide.
     fn get_write_cache(&self) -> Option<bool> {

@@ -662,7 +662,8 @@ pub(crate) enum ScsiCdb {
     },
     /// MAINTENANCE IN / REPORT TARGET PORT GROUPS.
     ReportTargetPortGroups {
-        /// PARAMETER DATA FORMAT is the extended header.
+        /// PARAMETER DATA FORMAT asks for the extended header: LIO tests its low bit
+        /// only (`cdb[1] & 0x20`, [`MI_EXT_HDR_PARAM_FMT`]).
         extended_header: bool,
         /// ALLOCATION LENGTH.
         alloc_len: u32,
@@ -879,7 +880,7 @@ pub(crate) fn decode(cdb: &Cdb<'_>) -> Result<ScsiCdb, SenseReason> {
             let b1 = cdb.byte(1)?;
             match b1 & 0x1f {
                 MI_REPORT_TARGET_PGS => C::ReportTargetPortGroups {
-                    extended_header: b1 & 0xe0 == MI_EXT_HDR_PARAM_FMT,
+                    extended_header: b1 & MI_EXT_HDR_PARAM_FMT != 0,
                     alloc_len: cdb.be32(6)?,
                 },
                 MI_REPORT_SUPPORTED_OPERATION_CODES => {
@@ -1145,6 +1146,16 @@ mod tests {
                 alloc_len: 8
             })
         );
+        // LIO looks at bit 5 only: formats 011b and 101b have the extended header too.
+        for (b1, ext) in [(0x0a, false), (0x4a, false), (0x6a, true), (0xaa, true)] {
+            assert_eq!(
+                decode_cdb(&[MAINTENANCE_IN, b1, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0]),
+                Ok(ScsiCdb::ReportTargetPortGroups {
+                    extended_header: ext,
+                    alloc_len: 8
+                })
+            );
+        }
         assert_eq!(
             decode_cdb(&[MAINTENANCE_IN, 0x05, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0]),
             Ok(ScsiCdb::Unsupported {

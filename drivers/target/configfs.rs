@@ -58,7 +58,8 @@ impl DbRoot {
         db
     }
 
-    fn as_bytes(&self) -> &[u8] {
+    /// The path, without its NUL.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
         c_text(&self.path)
     }
 }

@@ -3,7 +3,7 @@
 //! Devices: `core/<hba>/<dev>` (LIO: `struct se_device`, `target_core_device.c` and the
 //! device part of `target_core_configfs.c`).
 
-use crate::alua::LuGpShared;
+use crate::alua::{LuGpShared, T10Alua, TgPtGpShared, TgPtGps};
 use crate::attrib::{DevAttrib, DevAttribGroup};
 use crate::backend::BackendDevice;
 use crate::backend::BackendOps;
@@ -14,6 +14,9 @@ use crate::lio::bytes::kvec_from;
 use crate::lio::configfs::{configfs_default_groups, configfs_item_type, Group};
 use crate::lio::page::Page;
 use crate::lio::parse::{c_text, strstrip};
+use crate::lio::time;
+use crate::pr_configfs::{DevPrGroup, T10Pr};
+use crate::stat::{self, DevStatGroup, DevStats};
 use crate::transport::{copy_field, DevSnapshot};
 use crate::wwn::{T10Wwn, T10WwnState};
 use core::fmt::Write;
@@ -33,7 +36,7 @@ const LU_GROUP_NAME_BUF: usize = 256;
 /// The mutable state of a device.
 pub(crate) struct DeviceState {
     /// `DF_CONFIGURED`: `enable` succeeded.
-    configured: bool,
+    pub(crate) configured: bool,
     /// `export_count`: how many fabric LUNs link to the device.
     pub(crate) export_count: u32,
     /// `t10_wwn`: the identification INQUIRY reports.
@@ -48,11 +51,27 @@ pub(crate) struct DeviceState {
     pub(crate) attrib: DevAttrib,
     /// The ALUA LU group the device is a member of (`dev_alua_lu_gp_mem`): the default
     /// one from enable on, none after `alua_lu_gp` is set to `NULL`.
-    lu_gp: Option<Arc<LuGpShared>>,
+    pub(crate) lu_gp: Option<Arc<LuGpShared>>,
     /// Whether the device has an LU group membership record (made at enable).
     lu_gp_mem: bool,
     /// The backend's part of the device.
     backend_dev: Arc<dyn BackendDevice>,
+    /// `dev_index`: the core-wide device index the statistics show, given at enable
+    /// (an enable that fails leaves the index it was given, as in LIO).
+    pub(crate) dev_index: u32,
+    /// `creation_time`: jiffies at enable, 0 before.
+    pub(crate) creation_time: u64,
+    /// `t10_pr`'s APTPL pre-registrations (the reservations are in [`DeviceCore::pr`]).
+    pub(crate) pr: T10Pr,
+    /// `t10_alua`: target port groups and the referrals map.
+    pub(crate) alua: T10Alua,
+}
+
+impl DeviceState {
+    /// The backend's `get_device_type()`.
+    pub(crate) fn device_type(&self) -> u8 {
+        self.backend_dev.device_type()
+    }
 }
 
 /// What a device shares with its default groups (`struct se_device`).
@@ -66,6 +85,8 @@ pub struct DeviceCore {
     /// `t10_pr` and the SPC-2 reservation holder (`dev_reservation_lock`).
     #[pin]
     pub(crate) pr: Mutex<KBox<crate::pr::PrState>>,
+    /// Command and task management counters (`num_cmds`, `read_bytes`, ...).
+    pub(crate) stats: DevStats,
 }
 
 /// A device: the data of `core/<hba>/<dev>`.
@@ -77,10 +98,16 @@ pub struct SeDevice {
     #[pin]
     attrib: Group<DevAttribGroup>,
     #[pin]
+    pr: Group<DevPrGroup>,
+    #[pin]
     wwn: Group<T10Wwn>,
+    #[pin]
+    alua: Group<TgPtGps>,
+    #[pin]
+    statistics: Group<DevStatGroup>,
 }
 
-configfs_default_groups!(SeDevice: action, attrib, wwn);
+configfs_default_groups!(SeDevice: action, attrib, pr, wwn, alua, statistics);
 
 /// The data of `action/`: backend actions (`tb_dev_action_attrs`); rd_mcp has none.
 pub(crate) struct DevActionGroup;
@@ -106,6 +133,29 @@ impl DeviceCore {
     pub(crate) fn backend(&self) -> &'static BackendOps {
         self.hba.backend
     }
+
+    /// `hba_index`: the statistics index of the device's HBA.
+    pub(crate) fn hba_index(&self) -> u32 {
+        self.hba.hba_index
+    }
+
+    /// The core-wide device registry this device counts in (for `dbroot`).
+    pub(crate) fn dbroot(&self) -> &Arc<Mutex<DbRoot>> {
+        &self.hba.dbroot
+    }
+
+    /// `<dbroot><dir><unit serial>/<name>` and a NUL: where LIO keeps a metadata file
+    /// of this device (e.g. `dir` = `/alua/tpgs_`).
+    pub(crate) fn metadata_path(&self, dir: &[u8], name: &[u8]) -> Result<KVec<u8>> {
+        let mut path = KVec::new();
+        path.extend_from_slice(self.dbroot().lock().as_bytes(), GFP_KERNEL)?;
+        path.extend_from_slice(dir, GFP_KERNEL)?;
+        path.extend_from_slice(&self.state.lock().wwn.unit_serial, GFP_KERNEL)?;
+        path.extend_from_slice(b"/", GFP_KERNEL)?;
+        path.extend_from_slice(name, GFP_KERNEL)?;
+        path.push(0, GFP_KERNEL)?;
+        Ok(path)
+    }
 }
 
 impl core::ops::Deref for SeDevice {
@@ -124,6 +174,7 @@ configfs_item_type! {
         "udev_path" (0o644, show: SeDevice::udev_path_show, store: SeDevice::udev_path_store),
         "enable" (0o644, show: SeDevice::enable_show, store: SeDevice::enable_store),
         "alua_lu_gp" (0o644, show: SeDevice::alua_lu_gp_show, store: SeDevice::alua_lu_gp_store),
+        "lba_map" (0o644, show: SeDevice::lba_map_show, store: SeDevice::lba_map_store),
     ];
 }
 
@@ -175,6 +226,8 @@ impl SeDevice {
         let backend_dev = (hba.backend.alloc_device)()?;
         let dev_name = kvec_from(c_text(name.as_bytes()))?;
         let pr = KBox::init(kernel::init::zeroed(), GFP_KERNEL)?;
+        let default_tg_pt_gp = TgPtGpShared::new(b"default_tg_pt_gp")?;
+        let alua = T10Alua::new(&default_tg_pt_gp)?;
         let core = Arc::pin_init(
             try_pin_init!(DeviceCore {
                 hba,
@@ -190,8 +243,13 @@ impl SeDevice {
                     lu_gp: None,
                     lu_gp_mem: false,
                     backend_dev,
+                    dev_index: 0,
+                    creation_time: 0,
+                    pr: T10Pr::default(),
+                    alua,
                 }),
                 pr <- new_mutex!(pr),
+                stats: DevStats::default(),
             }? Error),
             GFP_KERNEL,
         )?;
@@ -201,7 +259,10 @@ impl SeDevice {
             try_pin_init!(SeDevice {
                 action <- Group::new(kernel::c_str!("action"), &ACTION_TYPE, DevActionGroup),
                 attrib <- DevAttribGroup::group(core.clone()),
+                pr <- DevPrGroup::group(core.clone()),
                 wwn <- T10Wwn::group(core.clone()),
+                alua <- TgPtGps::group(core.clone(), default_tg_pt_gp),
+                statistics <- DevStatGroup::group(core.clone()),
                 core,
             }? Error),
         )
@@ -226,11 +287,6 @@ impl SeDevice {
     pub(crate) fn del_export(&self) {
         let mut st = self.state.lock();
         st.export_count = st.export_count.saturating_sub(1);
-    }
-
-    /// The core-wide device registry this device counts in (for `dbroot`).
-    pub(crate) fn dbroot(&self) -> &Arc<Mutex<DbRoot>> {
-        &self.hba.dbroot
     }
 
     fn info_show(&self, page: &mut Page<'_>) -> Result {
@@ -300,6 +356,7 @@ impl SeDevice {
             pr_err!("se_dev->se_dev_ptr already set for storage object\n");
             return Err(EEXIST);
         }
+        st.dev_index = stat::devices_idr_alloc();
         // The backend's configure_device() sets the hardware attributes.
         let backend_dev = st.backend_dev.clone();
         backend_dev.configure_device(&mut st.attrib)?;
@@ -311,6 +368,7 @@ impl SeDevice {
         a.queue_depth = a.hw_queue_depth;
         a.hw_max_sectors = align_max_sectors(a.hw_max_sectors, a.hw_block_size);
         a.optimal_sectors = a.hw_max_sectors;
+        st.creation_time = time::get_jiffies_64();
         // core_setup_alua(): join the default LU group.
         let lu_gp = self.hba.default_lu_gp.clone();
         lu_gp.attach(self.core.clone())?;
@@ -356,6 +414,14 @@ impl SeDevice {
             st.lu_gp = Some(new);
         }
         Ok(())
+    }
+
+    fn lba_map_show(&self, page: &mut Page<'_>) -> Result {
+        self.state.lock().alua.lba_map_show(page)
+    }
+
+    fn lba_map_store(&self, input: &[u8]) -> Result {
+        self.state.lock().alua.lba_map_store(input)
     }
 
     /// Called when the device leaves configfs (`target_core_drop_subdev`).

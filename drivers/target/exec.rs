@@ -16,30 +16,31 @@
 //! commands are built in the caller's scratch buffer ([`EXEC_SCRATCH_LEN`] bytes), data is
 //! compared in 256-byte stack buffers, and parameter lists are read piece by piece.
 //!
+//! COMPARE AND WRITE runs its read, compare and write under the medium's
+//! [`Medium::with_caw_lock`] (LIO's `caw_sem`). REPORT/SET TARGET PORT GROUPS answer for
+//! the LUN's target port group (`spc.rs`); EXTENDED COPY (LID1) copies block -> block
+//! within the device the command came in on and RECEIVE COPY RESULTS reports the
+//! OPERATING PARAMETERS (`xcopy.rs`).
+//!
 //! **Not implemented yet** (they complete with CHECK CONDITION, ILLEGAL REQUEST, INVALID
 //! COMMAND OPERATION CODE, as an opcode LIO has no handler for, and are neither listed by
 //! REPORT SUPPORTED OPERATION CODES nor advertised by INQUIRY, see [`exec_view`]):
-//! MAINTENANCE IN REPORT TARGET PORT GROUPS, MAINTENANCE OUT SET TARGET PORT GROUPS,
-//! EXTENDED COPY, RECEIVE COPY RESULTS, COMPARE AND WRITE and REPORT REFERRALS. Neither
-//! are ALUA access states, task attributes (ACA) and protection information (PI is not
-//! generated, stripped or checked; RDPROTECT/WRPROTECT are only validated as LIO parses
-//! them).
+//! REPORT REFERRALS. Neither are ALUA access state changes and checks (a LUN's group
+//! stays in the state it is given), task attributes (ACA) and protection information (PI
+//! is not generated, stripped or checked; RDPROTECT/WRPROTECT are only validated as LIO
+//! parses them).
 //!
 //! PERSISTENT RESERVE IN/OUT, RESERVE/RELEASE (6/10) and the reservation conflicts run
-//! against the device's [`super::pr::PrState`] (see `pr.rs` for what differs from LIO), given with
-//! the I_T nexus in [`CmdContext::pr`].
+//! against the device's [`super::pr::PrState`] (see `pr.rs` for what differs from LIO),
+//! given with the I_T nexus in [`CmdContext::pr`].
 
-use super::cdb::{
-    put_unaligned_be32, Cdb, ScsiCdb, COMPARE_AND_WRITE, EXTENDED_COPY, MAINTENANCE_IN,
-    MAINTENANCE_OUT, MI_REPORT_TARGET_PGS, RECEIVE_COPY_RESULTS, SAI_REPORT_REFERRALS,
-    SERVICE_ACTION_IN_16,
-};
+use super::cdb::{put_unaligned_be32, Cdb, ScsiCdb, SAI_REPORT_REFERRALS, SERVICE_ACTION_IN_16};
 use super::pr::{
     check_reservation, pr_in, pr_out, scsi2_release, scsi2_reserve, PrEvents, PrInBuf, PrLock,
     PrNexus, PrOutCmd, PR_OUT_HEAD,
 };
 use super::sbc::{
-    sbc_emulate_readcapacity, sbc_emulate_readcapacity_16, sbc_emulate_startstop,
+    sbc_compare, sbc_emulate_readcapacity, sbc_emulate_readcapacity_16, sbc_emulate_startstop,
     sbc_execute_unmap_from, sbc_get_write_same_sectors, sbc_parse_cdb, sbc_verify_compare,
     CmdDataLength, CmdProt, DmaDirection, ExecCmdOps, ParsedCdb, READ_CAP16_LEN, READ_CAP_LEN,
 };
@@ -50,10 +51,15 @@ use super::sense::{
 use super::spc::{
     int_to_scsilun, spc_emulate_inquiry, spc_emulate_modeselect, spc_emulate_modesense,
     spc_emulate_report_supp_op_codes_listed, spc_emulate_request_sense, spc_emulate_testunitready,
-    DeviceInfo, ExecuteCmd, PortInfo, TargetOpcodeDescriptor, SE_INQUIRY_BUF, SE_MODE_PAGE_BUF,
+    target_emulate_report_target_port_groups, target_emulate_set_target_port_groups, DeviceInfo,
+    ExecuteCmd, PortInfo, TargetOpcodeDescriptor, SE_INQUIRY_BUF, SE_MODE_PAGE_BUF,
     TARGET_UA_INTLCK_CTRL_ESTABLISH_UA,
 };
 use super::ua::UaQueue;
+use super::xcopy::{
+    target_do_receive_copy_results, target_do_xcopy, target_parse_xcopy_cmd, XcopyOp,
+    RCR_OP_PARAMS_MIN_LEN, XCOPY_MAX_BYTES,
+};
 
 /// The scratch buffer [`CmdContext::scratch`] should have: room for the largest emulated
 /// response (INQUIRY's `SE_INQUIRY_BUF`, REPORT SUPPORTED OPERATION CODES of every command
@@ -63,6 +69,12 @@ pub(crate) const EXEC_SCRATCH_LEN: usize = 2048;
 
 /// The compare chunk of VERIFY (two of these live on the stack).
 const CHUNK: usize = 256;
+
+/// The REPORT TARGET PORT GROUPS response: the extended header and one group of one port.
+const RTPG_BUF: usize = 8 + 8 + 4;
+
+/// The piece EXTENDED COPY moves at a time (on the stack).
+const XCOPY_PIECE: usize = 512;
 
 /// The MODE SELECT parameter list bytes `spc_emulate_modeselect()` can look at: the 8-byte
 /// header of MODE SELECT (10) and the longest mode page (20 bytes), rounded up.
@@ -172,6 +184,17 @@ pub trait Medium: Send + Sync {
         }
         Ok(())
     }
+
+    /// Runs `f` holding the device's COMPARE AND WRITE lock (LIO's `dev->caw_sem`), so
+    /// that the read, compare and write of a COMPARE AND WRITE are atomic with respect to
+    /// the other COMPARE AND WRITEs on the device: the engine runs commands concurrently.
+    /// An error means the lock was not taken (LIO's interrupted `down_interruptible()`
+    /// answers LOGICAL UNIT COMMUNICATION FAILURE) and fails the command, `f` not run.
+    /// The default takes no lock: enough for a medium one command uses at a time.
+    fn with_caw_lock(&self, f: &mut dyn FnMut()) -> Result<(), SenseReason> {
+        f();
+        Ok(())
+    }
 }
 
 /// What a command needs from its device, LUN and session.
@@ -261,15 +284,7 @@ impl From<SenseReason> for Fail {
 /// for those that are not implemented yet).
 pub(crate) fn exec_implemented(execute: ExecuteCmd) -> bool {
     use ExecuteCmd as E;
-    !matches!(
-        execute,
-        E::CompareAndWrite
-            | E::DoXcopy
-            | E::DoReceiveCopyResults
-            | E::EmulateReportTargetPortGroups
-            | E::EmulateSetTargetPortGroups
-            | E::EmulateReportReferrals
-    )
+    !matches!(execute, E::EmulateReportReferrals)
 }
 
 /// The `tcm_supported_opcodes[]` entries REPORT SUPPORTED OPERATION CODES lists: those
@@ -277,8 +292,6 @@ pub(crate) fn exec_implemented(execute: ExecuteCmd) -> bool {
 pub(crate) fn exec_rsoc_listed(descr: &TargetOpcodeDescriptor) -> bool {
     let sa = descr.service_action;
     match descr.opcode {
-        EXTENDED_COPY | RECEIVE_COPY_RESULTS | COMPARE_AND_WRITE | MAINTENANCE_OUT => false,
-        MAINTENANCE_IN => sa != u16::from(MI_REPORT_TARGET_PGS),
         SERVICE_ACTION_IN_16 => sa != u16::from(SAI_REPORT_REFERRALS),
         _ => true,
     }
@@ -286,20 +299,18 @@ pub(crate) fn exec_rsoc_listed(descr: &TargetOpcodeDescriptor) -> bool {
 
 /// The device and path as the engine presents them (lio-rs): the features whose commands
 /// are not implemented yet are off, so that INQUIRY and the VPD pages do not advertise
-/// them — no 3PC, MAXIMUM COMPARE AND WRITE LENGTH 0, no TPGS and target port group
-/// designator, no R_SUP/referrals — and their CDBs fail as LIO fails them with the
-/// feature off (`TCM_UNSUPPORTED_SCSI_OPCODE`). `emulate_pr` is the device's.
+/// them — no R_SUP/referrals — and their CDBs fail as LIO fails them with the feature off
+/// (`TCM_UNSUPPORTED_SCSI_OPCODE`). Persistent reservations (`emulate_pr`: PROTECT/SPC-3
+/// reservations), COMPARE AND WRITE (`emulate_caw`: MAXIMUM COMPARE AND WRITE LENGTH 1),
+/// EXTENDED COPY (`emulate_3pc`: 3PC) and the LUN's target port group (TPGS, the target
+/// port group designator) are shown as the device and LUN have them.
 pub(crate) fn exec_view<'a>(
     dev: &DeviceInfo<'a>,
     port: &PortInfo<'a>,
 ) -> (DeviceInfo<'a>, PortInfo<'a>) {
     let mut dev = *dev;
-    dev.emulate_caw = false;
-    dev.emulate_3pc = false;
     dev.lba_map = None;
-    let mut port = *port;
-    port.tg_pt_gp = None;
-    (dev, port)
+    (dev, *port)
 }
 
 /// Executes one SCSI command received on a LUN and builds its response: the entry point
@@ -312,9 +323,13 @@ pub(crate) fn exec_view<'a>(
 /// zeros, as LIO's zeroed buffers.
 ///
 /// lio-rs differences from LIO, besides what is not implemented:
-/// - A READ with `DMA_TO_DEVICE`, a WRITE with `DMA_FROM_DEVICE` and any command with
-///   `DMA_BIDIRECTIONAL` fail with INVALID FIELD IN COMMAND INFORMATION UNIT (LIO moves
-///   the data the direction says: it writes the medium for such a READ).
+/// - A READ with `DMA_TO_DEVICE`, a WRITE or COMPARE AND WRITE with `DMA_FROM_DEVICE`
+///   and any command with `DMA_BIDIRECTIONAL` fail with INVALID FIELD IN COMMAND
+///   INFORMATION UNIT (LIO moves the data the direction says: it writes the medium for
+///   such a READ).
+/// - REPORT TARGET PORT GROUPS reports only the LUN's group with this one port; SET
+///   TARGET PORT GROUPS changes no state (see `target_emulate_set_target_port_groups()`);
+///   EXTENDED COPY reaches only this device (see `xcopy.rs`).
 /// - VERIFY with BYTCHK 01b/11b compares (see [`sbc_verify_compare`]) and fails with
 ///   MISCOMPARE, the offset into the data-out buffer in INFORMATION; missing data-out
 ///   bytes miscompare.
@@ -450,8 +465,9 @@ fn modifies_medium(parsed: &ParsedCdb) -> bool {
     }
 }
 
-/// lio-rs: the fabric's direction must be the one of a data CDB (when data moves at all),
-/// and bidirectional commands are not supported.
+/// lio-rs: the fabric's direction must be the one of a data CDB (when data moves at all;
+/// COMPARE AND WRITE's verify and write data are data-out), and bidirectional commands
+/// are not supported.
 fn check_direction(
     parsed: &ParsedCdb,
     direction: DmaDirection,
@@ -462,7 +478,9 @@ fn check_direction(
     }
     let wants = match parsed.cdb {
         ScsiCdb::Read(_) => DmaDirection::FromDevice,
-        ScsiCdb::Write(_) | ScsiCdb::WriteVerify(_) => DmaDirection::ToDevice,
+        ScsiCdb::Write(_) | ScsiCdb::WriteVerify(_) | ScsiCdb::CompareAndWrite(_) => {
+            DmaDirection::ToDevice
+        }
         _ => return Ok(()),
     };
     if data_length != 0 && direction != wants {
@@ -664,6 +682,50 @@ impl Exec<'_, '_> {
                 Ok(self.complete_with_length(len))
             }
             (E::EmulateReportLuns, _) => Ok(self.report_luns()),
+            (E::CompareAndWrite, C::CompareAndWrite(caw)) => {
+                self.compare_and_write(caw.lba, caw.nolb, parsed.fua)?;
+                Ok(self.send(Response::None))
+            }
+            (
+                E::EmulateReportTargetPortGroups,
+                C::ReportTargetPortGroups {
+                    extended_header, ..
+                },
+            ) => {
+                let data_length = self.data_length();
+                let buf = self.scratch_buf(RTPG_BUF);
+                let len = target_emulate_report_target_port_groups(
+                    port,
+                    extended_header,
+                    data_length,
+                    buf,
+                )?;
+                Ok(self.complete_with_length(len))
+            }
+            (E::EmulateSetTargetPortGroups, _) => {
+                let data_length = self.data_length();
+                let mut read = |off: usize, dst: &mut [u8]| self.data_out(off, dst);
+                target_emulate_set_target_port_groups(port, data_length, &mut read)?;
+                Ok(self.send(Response::None))
+            }
+            (E::DoXcopy, C::ExtendedCopy { service_action, .. }) => {
+                self.extended_copy(service_action)?;
+                Ok(self.send(Response::None))
+            }
+            (
+                E::DoReceiveCopyResults,
+                C::ReceiveCopyResults {
+                    service_action,
+                    list_id,
+                    ..
+                },
+            ) => {
+                let data_length = self.data_length();
+                let buf = self.scratch_buf(RCR_OP_PARAMS_MIN_LEN);
+                target_do_receive_copy_results(dev, service_action, list_id, data_length, buf)?;
+                // target_complete_cmd(): the data length stays.
+                Ok(self.send(Response::Scratch(RCR_OP_PARAMS_MIN_LEN)))
+            }
             (E::EmulateReportSuppOpCodes, C::ReportSupportedOpcodes(rsoc)) => {
                 let len = spc_emulate_report_supp_op_codes_listed(
                     dev,
@@ -839,6 +901,140 @@ impl Exec<'_, '_> {
         Ok(r?)
     }
 
+    /// `sbc_compare_and_write()` + `compare_and_write_callback()`: under the CAW lock,
+    /// reads the `nolb` blocks at `lba`, compares them with the first half of the
+    /// data-out (the verify data) — MISCOMPARE DURING VERIFY OPERATION with the offset of
+    /// the first byte that differs in INFORMATION — and writes the second half (the write
+    /// data) over them, FUA as a WRITE. No blocks: GOOD, nothing done.
+    fn compare_and_write(&mut self, lba: u64, nolb: u8, fua: bool) -> Result<(), Fail> {
+        let len = u64::from(nolb) * u64::from(self.dev.block_size);
+        if len == 0 {
+            return Ok(());
+        }
+        // rd_execute_rw() with no buffer to read into: INCORRECT AMOUNT OF DATA (the
+        // fabric sent no data-out for the blocks).
+        let twice = len.saturating_mul(2);
+        if self.direction != DmaDirection::ToDevice || (self.data_length() as u64) < twice {
+            return Err(SenseReason::IncorrectAmountOfData.into());
+        }
+        let pos = self.pos(lba)?;
+        let medium = self.medium;
+        let mut result = Ok(());
+        medium.with_caw_lock(&mut || {
+            result = self.compare_and_write_locked(pos, len, fua, (lba, nolb));
+        })?;
+        result
+    }
+
+    /// COMPARE AND WRITE once the lock is held: `len` bytes at `pos`.
+    fn compare_and_write_locked(
+        &mut self,
+        pos: u64,
+        len: u64,
+        fua: bool,
+        (lba, nolb): (u64, u8),
+    ) -> Result<(), Fail> {
+        let mut medium_buf = [0u8; CHUNK];
+        let mut verify_buf = [0u8; CHUNK];
+        let mut done = 0u64;
+        while done < len {
+            let n = (len - done).min(CHUNK as u64) as usize;
+            let read = medium_buf.get_mut(..n).unwrap_or(&mut []);
+            let at = pos
+                .checked_add(done)
+                .ok_or(SenseReason::AddressOutOfRange)?;
+            self.medium.read_to(at, n, &mut SliceData(read), 0)?;
+            let verify = verify_buf.get_mut(..n).unwrap_or(&mut []);
+            self.data_out(done as usize, verify);
+            let read = medium_buf.get(..n).unwrap_or(&[]);
+            let verify = verify_buf.get(..n).unwrap_or(&[]);
+            if let Some(off) = sbc_compare(read, verify) {
+                return Err(Fail {
+                    reason: SenseReason::MiscompareVerify,
+                    info: done + off,
+                });
+            }
+            done += n as u64;
+        }
+        let len = len as usize;
+        self.medium.write_from(pos, len, &mut *self.data, len)?;
+        if fua && self.ops.execute_sync_cache {
+            self.medium.sync_cache(lba, u32::from(nolb), false)?;
+        }
+        Ok(())
+    }
+
+    /// `target_do_xcopy()` + `target_xcopy_do_work()`: parses the parameter list, then
+    /// copies. Once parsed, whatever fails in the copy is COPY ABORTED, COPY TARGET DEVICE
+    /// NOT REACHABLE (completed with that sense, not as a request failure), as in LIO.
+    fn extended_copy(&mut self, service_action: u8) -> Result<(), Fail> {
+        let data_length = self.data_length();
+        if !target_do_xcopy(self.dev, service_action, data_length)? {
+            return Ok(());
+        }
+        let dev = self.dev;
+        let op = {
+            let mut read = |off: usize, dst: &mut [u8]| self.data_out(off, dst);
+            target_parse_xcopy_cmd(dev, data_length, &mut read)?
+        };
+        self.xcopy_do_work(&op)
+            .map_err(|_| SenseReason::CopyTargetDeviceNotReachable.into())
+    }
+
+    /// The copy of `target_xcopy_do_work()`: in steps of `min(hw_max_sectors *
+    /// hw_block_size, 16 MiB)` bytes, each a pass-through READ (16) of the source then
+    /// WRITE (16) of the destination, which fail when out of range.
+    fn xcopy_do_work(&self, op: &XcopyOp) -> Result<(), SenseReason> {
+        let dev = self.dev;
+        let bs = u64::from(dev.block_size);
+        let max_bytes =
+            (u64::from(dev.hw_max_sectors) * u64::from(dev.hw_block_size)).min(XCOPY_MAX_BYTES);
+        let end = dev.num_blocks();
+        let (mut src, mut dst) = (op.src_lba, op.dst_lba);
+        let mut nolb = u64::from(op.nolb);
+        while nolb > 0 {
+            let cur_bytes = max_bytes.min(nolb * bs);
+            // A step of part of a block fails the WRITE's size check (LIO would loop for
+            // ever on a step shorter than a block).
+            if bs == 0 || cur_bytes == 0 || cur_bytes % bs != 0 {
+                return Err(SenseReason::InvalidFieldInCommandIu);
+            }
+            let cur_nolb = cur_bytes / bs;
+            for lba in [src, dst] {
+                if !lba.checked_add(cur_nolb).is_some_and(|e| e <= end) {
+                    return Err(SenseReason::AddressOutOfRange);
+                }
+            }
+            self.copy_range(self.pos(src)?, self.pos(dst)?, cur_bytes)?;
+            src += cur_nolb;
+            dst += cur_nolb;
+            nolb -= cur_nolb;
+        }
+        Ok(())
+    }
+
+    /// Moves `len` bytes from `src` to `dst` on the medium as reading all of them, then
+    /// writing them would (`memmove()`): backwards when the destination overlaps the end of
+    /// the source.
+    fn copy_range(&self, src: u64, dst: u64, len: u64) -> Result<(), SenseReason> {
+        let mut buf = [0u8; XCOPY_PIECE];
+        let backward = dst > src && dst < src.saturating_add(len);
+        let mut done = 0u64;
+        while done < len {
+            let n = (len - done).min(XCOPY_PIECE as u64);
+            let off = if backward { len - done - n } else { done };
+            let piece = buf.get_mut(..n as usize).unwrap_or(&mut []);
+            let from = src.checked_add(off).ok_or(SenseReason::AddressOutOfRange)?;
+            let to = dst.checked_add(off).ok_or(SenseReason::AddressOutOfRange)?;
+            self.medium
+                .read_to(from, n as usize, &mut SliceData(&mut *piece), 0)?;
+            self.medium
+                .write_from(to, n as usize, &mut SliceData(piece), 0)?;
+            done += n;
+        }
+        Ok(())
+    }
+
     /// `spc_emulate_report_luns()`, written straight into the data-in: the LUN LIST
     /// LENGTH, then the session's LUNs (LUN 0 when there are none), cut at the data length.
     fn report_luns(&mut self) -> usize {
@@ -914,23 +1110,25 @@ enum Response {
 #[cfg(test)]
 mod tests {
     use super::super::cdb::{
-        INQUIRY, MODE_SELECT, MODE_SELECT_10, MODE_SENSE, MODE_SENSE_10, PERSISTENT_RESERVE_IN,
-        PERSISTENT_RESERVE_OUT, READ_10, READ_12, READ_16, READ_6, READ_CAPACITY, RELEASE,
+        COMPARE_AND_WRITE, EXTENDED_COPY, INQUIRY, MAINTENANCE_IN, MAINTENANCE_OUT, MODE_SELECT,
+        MODE_SELECT_10, MODE_SENSE, MODE_SENSE_10, PERSISTENT_RESERVE_IN, PERSISTENT_RESERVE_OUT,
+        READ_10, READ_12, READ_16, READ_6, READ_CAPACITY, RECEIVE_COPY_RESULTS, RELEASE,
         RELEASE_10, REPORT_LUNS, REQUEST_SENSE, RESERVE, RESERVE_10, START_STOP, SYNCHRONIZE_CACHE,
         SYNCHRONIZE_CACHE_16, TEST_UNIT_READY, UNMAP, VERIFY, VERIFY_16, WRITE_10, WRITE_12,
         WRITE_16, WRITE_6, WRITE_SAME, WRITE_SAME_16, WRITE_VERIFY, WRITE_VERIFY_16,
     };
     use super::super::pr::PrState;
     use super::super::sense::{
-        ABORTED_COMMAND, DATA_PROTECT, ILLEGAL_REQUEST, MISCOMPARE, NOT_READY, NO_SENSE,
-        SAM_STAT_CHECK_CONDITION, UNIT_ATTENTION,
+        ABORTED_COMMAND, COPY_ABORTED, DATA_PROTECT, ILLEGAL_REQUEST, MISCOMPARE, NOT_READY,
+        NO_SENSE, SAM_STAT_CHECK_CONDITION, UNIT_ATTENTION,
     };
     use super::super::spc::{
-        se_dev_align_max_sectors, TgPtGp, SCSI_PROTOCOL_ISCSI, TARGET_UA_INTLCK_CTRL_NO_CLEAR,
+        dev_naa, se_dev_align_max_sectors, TgPtGp, SCSI_PROTOCOL_ISCSI,
+        TARGET_UA_INTLCK_CTRL_NO_CLEAR, TPGS_IMPLICIT_ALUA,
     };
     use super::*;
     use core::cell::RefCell;
-    use std::sync::Mutex;
+    use std::sync::{Mutex, MutexGuard};
     use std::vec;
     use std::vec::Vec;
 
@@ -939,6 +1137,21 @@ mod tests {
     const BLOCKS: u64 = 64;
     const BS: usize = 512;
     const SERIAL: &[u8] = b"5d3f6a2c-0b41-4e8a-9c7d-1e2f3a4b5c6d";
+
+    /// A `RefCell` that is `Sync`, as a [`Medium`] must be.
+    struct Shared<T>(Mutex<T>);
+
+    impl<T> Shared<T> {
+        fn new(v: T) -> Self {
+            Self(Mutex::new(v))
+        }
+        fn borrow(&self) -> MutexGuard<'_, T> {
+            self.0.lock().unwrap()
+        }
+        fn borrow_mut(&self) -> MutexGuard<'_, T> {
+            self.0.lock().unwrap()
+        }
+    }
 
     /// What the medium was asked to do besides reads and writes.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -950,34 +1163,44 @@ mod tests {
 
     /// An in-memory medium that checks every range it is given.
     struct MemMedium {
-        bytes: Mutex<Vec<u8>>,
+        bytes: Shared<Vec<u8>>,
         ops: ExecCmdOps,
-        log: Mutex<Vec<Op>>,
+        log: Shared<Vec<Op>>,
         fail: Option<SenseReason>,
+        /// COMPARE AND WRITE lock: (times taken, held now, reads/writes while held).
+        caw: Shared<(u32, bool, u32)>,
+        /// The lock cannot be taken.
+        caw_fail: Option<SenseReason>,
     }
 
     impl MemMedium {
         fn new(ops: ExecCmdOps, len: usize) -> Self {
             Self {
-                bytes: Mutex::new((0..len).map(|i| (i * 7 + i / BS) as u8).collect()),
+                bytes: Shared::new((0..len).map(|i| (i * 7 + i / BS) as u8).collect()),
                 ops,
-                log: Mutex::new(Vec::new()),
+                log: Shared::new(Vec::new()),
                 fail: None,
+                caw: Shared::new((0, false, 0)),
+                caw_fail: None,
             }
         }
 
         fn range(&self, pos: u64, len: usize) -> core::ops::Range<usize> {
             let start = pos as usize;
-            assert!(
-                start + len <= self.bytes.lock().unwrap().len(),
-                "{pos} + {len}"
-            );
+            assert!(start + len <= self.bytes.borrow().len(), "{pos} + {len}");
             start..start + len
+        }
+
+        fn count_io(&self) {
+            let mut caw = self.caw.borrow_mut();
+            if caw.1 {
+                caw.2 += 1;
+            }
         }
 
         fn block(&self, lba: u64) -> Vec<u8> {
             let r = self.range(lba * BS as u64, BS);
-            self.bytes.lock().unwrap()[r].to_vec()
+            self.bytes.borrow()[r].to_vec()
         }
     }
 
@@ -996,9 +1219,10 @@ mod tests {
             if let Some(r) = self.fail {
                 return Err(r);
             }
+            self.count_io();
             assert!(data_off + len <= data.len());
             let r = self.range(pos, len);
-            assert_eq!(data.copy_in(data_off, &self.bytes.lock().unwrap()[r]), len);
+            assert_eq!(data.copy_in(data_off, &self.bytes.borrow()[r]), len);
             Ok(())
         }
 
@@ -1012,24 +1236,40 @@ mod tests {
             if let Some(r) = self.fail {
                 return Err(r);
             }
+            self.count_io();
             assert!(data_off + len <= data.len());
             let r = self.range(pos, len);
             assert_eq!(
-                data.copy_out(data_off, &mut self.bytes.lock().unwrap()[r]),
+                data.copy_out(data_off, &mut self.bytes.borrow_mut()[r]),
                 len
             );
             Ok(())
         }
 
+        fn with_caw_lock(&self, f: &mut dyn FnMut()) -> Result<(), SenseReason> {
+            if let Some(r) = self.caw_fail {
+                return Err(r);
+            }
+            {
+                let mut caw = self.caw.borrow_mut();
+                assert!(!caw.1, "CAW lock taken twice");
+                caw.0 += 1;
+                caw.1 = true;
+            }
+            f();
+            self.caw.borrow_mut().1 = false;
+            Ok(())
+        }
+
         fn sync_cache(&self, lba: u64, nolb: u32, immed: bool) -> Result<(), SenseReason> {
-            self.log.lock().unwrap().push(Op::Sync(lba, nolb, immed));
+            self.log.borrow_mut().push(Op::Sync(lba, nolb, immed));
             self.fail.map_or(Ok(()), Err)
         }
 
         fn unmap(&self, lba: u64, nolb: u32) -> Result<(), SenseReason> {
             let r = self.range(lba * BS as u64, nolb as usize * BS);
-            self.bytes.lock().unwrap()[r].fill(0);
-            self.log.lock().unwrap().push(Op::Unmap(lba, nolb));
+            self.bytes.borrow_mut()[r].fill(0);
+            self.log.borrow_mut().push(Op::Unmap(lba, nolb));
             Ok(())
         }
 
@@ -1040,7 +1280,7 @@ mod tests {
             block_size: u32,
             data: &mut dyn CmdData,
         ) -> Result<(), SenseReason> {
-            self.log.lock().unwrap().push(Op::WriteSame(lba, nolb));
+            self.log.borrow_mut().push(Op::WriteSame(lba, nolb));
             for i in 0..u64::from(nolb) {
                 let pos = (lba + i) * u64::from(block_size);
                 self.write_from(pos, block_size as usize, data, 0)?;
@@ -1103,6 +1343,7 @@ mod tests {
             tg_pt_gp: Some(TgPtGp {
                 tg_pt_gp_id: 0,
                 alua_access_type: 0x30,
+                ..TgPtGp::DEFAULT
             }),
             lun_access_ro: false,
             max_data_sg_nents: 0,
@@ -1338,8 +1579,8 @@ mod tests {
         );
         assert_eq!(&d[8..16], b"LIO-ORG ");
         assert_eq!(d[4], 91);
-        // lio-rs: no 3PC, no TPGS while EXTENDED COPY and ALUA are not implemented.
-        assert_eq!(d[5], 0x80);
+        // SCCS... TPGS 11b (implicit and explicit ALUA), 3PC.
+        assert_eq!(d[5], 0x80 | 0x30 | 0x08);
         // The initiator's buffer past the answer is untouched.
         assert!(d[96..].iter().all(|&b| b == 0xee));
         // Allocation length 36: cut, no residual.
@@ -1390,19 +1631,23 @@ mod tests {
         }
         let (_, d) = lun.read_in(&inquiry(true, 0x80, 64), 64);
         assert_eq!(&d[4..4 + SERIAL.len()], SERIAL);
-        // Block limits: no COMPARE AND WRITE advertised, unmap limits of the device.
+        // Block limits: MAXIMUM COMPARE AND WRITE LENGTH 1, unmap limits of the device.
         let (_, d) = lun.read_in(&inquiry(true, 0xb0, 64), 64);
-        assert_eq!((d[3], d[5]), (0x3c, 0));
+        assert_eq!((d[3], d[5]), (0x3c, 1));
         assert_eq!(u32::from_be_bytes(d[20..24].try_into().unwrap()), 16);
-        // Device identification: no target port group designator (ALUA not implemented).
+        // Device identification: the target port group designator (0x0), once.
         let (_, d) = lun.read_in(&inquiry(true, 0x83, 512), 512);
         let mut off = 4;
         let end = 4 + usize::from(u16::from_be_bytes([d[2], d[3]]));
+        let mut groups = Vec::new();
         while off < end {
-            assert_ne!(d[off + 1] & 0x0f, 0x05);
+            if d[off + 1] & 0x0f == 0x05 {
+                groups.push(d[off..off + 8].to_vec());
+            }
             off += 4 + usize::from(d[off + 3]);
         }
         assert_eq!(off, end);
+        assert_eq!(groups, [[0x51, 0x95, 0, 4, 0, 0, 0, 0]]);
         // Logical block provisioning: LBPU, LBPWS, LBPWS10.
         let (_, d) = lun.read_in(&inquiry(true, 0xb2, 8), 8);
         assert_eq!(d[5], 0xe0);
@@ -1701,7 +1946,7 @@ mod tests {
         );
         assert_eq!(kcq(&r), (DATA_PROTECT, 0x27, 0));
         assert_eq!(lun.medium.block(0), before);
-        assert!(lun.medium.log.lock().unwrap().is_empty());
+        assert!(lun.medium.log.borrow().is_empty());
         // MODE SENSE reports WP.
         let (_, d) = lun.read_in(&cdb6(MODE_SENSE, 0, 0x3f, 0, 255), 255);
         assert_eq!(d[2] & 0x80, 0x80);
@@ -1724,12 +1969,12 @@ mod tests {
             .run(&cdb10(WRITE_10, 0x08, 4, 2), ToDevice, data.clone())
             .0
             .is_good());
-        assert_eq!(*lun.medium.log.lock().unwrap(), [Op::Sync(4, 2, false)]);
+        assert_eq!(*lun.medium.log.borrow(), [Op::Sync(4, 2, false)]);
         assert!(lun
             .run(&cdb16(WRITE_16, 0x10, 6, 2), ToDevice, data.clone())
             .0
             .is_good());
-        assert_eq!(lun.medium.log.lock().unwrap().len(), 1);
+        assert_eq!(lun.medium.log.borrow().len(), 1);
         assert!(lun.read_in(&cdb10(READ_10, 0x18, 4, 2), 2 * BS).0.is_good());
         // WRITE AND VERIFY (10/16) writes the data.
         let data = pattern(BS, 9);
@@ -1845,7 +2090,7 @@ mod tests {
             .0
             .is_good());
         assert_eq!(
-            *lun.medium.log.lock().unwrap(),
+            *lun.medium.log.borrow(),
             [Op::Sync(8, 4, true), Op::Sync(0, 0, false)]
         );
         assert_eq!(
@@ -1882,7 +2127,7 @@ mod tests {
             )
             .0
             .is_good());
-        assert!(lun.medium.log.lock().unwrap().is_empty());
+        assert!(lun.medium.log.borrow().is_empty());
     }
 
     #[test]
@@ -1916,7 +2161,7 @@ mod tests {
             .is_good());
         assert_eq!(lun.medium.block(63), block);
         assert_eq!(
-            *lun.medium.log.lock().unwrap(),
+            *lun.medium.log.borrow(),
             [Op::WriteSame(8, 4), Op::WriteSame(60, 4)]
         );
         // Not one block of data-out: INVALID FIELD IN CDB (more) / the size check (less).
@@ -1962,10 +2207,7 @@ mod tests {
         assert!(r.is_good());
         assert_eq!(lun.medium.block(9), vec![0; BS]);
         assert_eq!(lun.medium.block(10), block);
-        assert_eq!(
-            lun.medium.log.lock().unwrap().last(),
-            Some(&Op::Unmap(8, 2))
-        );
+        assert_eq!(lun.medium.log.borrow().last(), Some(&Op::Unmap(8, 2)));
         // Without emulate_tpws: INVALID COMMAND OPERATION CODE. rd_mcp has no write same
         // and max_write_same_len 0, which LIO checks first: INVALID FIELD IN CDB.
         lun.dev.emulate_tpws = false;
@@ -2010,7 +2252,7 @@ mod tests {
         let list = unmap_list(&[(2, 2), (7, 0)]);
         let (r, _) = lun.run(&unmap(list.len()), ToDevice, list);
         assert!(r.is_good());
-        assert_eq!(*lun.medium.log.lock().unwrap(), [Op::Unmap(2, 2)]);
+        assert_eq!(*lun.medium.log.borrow(), [Op::Unmap(2, 2)]);
         assert_eq!(lun.medium.block(3), vec![0; BS]);
         // Too many descriptors, too many blocks, past the end, a short list, ANCHOR.
         let three = unmap_list(&[(0, 1), (1, 1), (2, 1)]);
@@ -2046,10 +2288,7 @@ mod tests {
         let mut cut = unmap_list(&[(20, 1)]);
         cut[2..4].copy_from_slice(&0x100u16.to_be_bytes());
         assert!(lun.run(&unmap(cut.len()), ToDevice, cut).0.is_good());
-        assert_eq!(
-            lun.medium.log.lock().unwrap().last(),
-            Some(&Op::Unmap(20, 1))
-        );
+        assert_eq!(lun.medium.log.borrow().last(), Some(&Op::Unmap(20, 1)));
         // Without emulate_tpu, or on rd_mcp: INVALID COMMAND OPERATION CODE.
         lun.dev.emulate_tpu = false;
         let one = unmap_list(&[(0, 1)]);
@@ -2120,18 +2359,15 @@ mod tests {
             (RESERVE_10, 0),
             (RELEASE, 0),
             (RELEASE_10, 0),
+            (MAINTENANCE_IN, 0x0a),
+            (MAINTENANCE_OUT, 0x0a),
+            (COMPARE_AND_WRITE, 0),
+            (EXTENDED_COPY, 0),
+            (RECEIVE_COPY_RESULTS, 0x03),
         ] {
             assert!(listed.contains(&(op, sa)), "{op:#x}");
         }
-        for op in [
-            COMPARE_AND_WRITE,
-            EXTENDED_COPY,
-            RECEIVE_COPY_RESULTS,
-            MAINTENANCE_OUT,
-        ] {
-            assert!(listed.iter().all(|&(o, _)| o != op), "{op:#x}");
-        }
-        assert!(!listed.contains(&(MAINTENANCE_IN, 0x0a)));
+        assert!(!listed.contains(&(SERVICE_ACTION_IN_16, 0x13)));
         // One command: supported, or not.
         let (r, d) = lun.read_in(&rsoc(1, false, READ_10, 0, 64), 64);
         assert!(r.is_good());
@@ -2139,6 +2375,17 @@ mod tests {
         assert_eq!(r.data_in, 14);
         let (_, d) = lun.read_in(&rsoc(2, false, PERSISTENT_RESERVE_IN, 0, 64), 64);
         assert_eq!(d[1], 3);
+        let (_, d) = lun.read_in(&rsoc(1, false, COMPARE_AND_WRITE, 0, 64), 64);
+        assert_eq!(d[1], 3);
+        // SET TARGET PORT GROUPS needs explicit ALUA; COMPARE AND WRITE emulate_caw.
+        let stpg = rsoc(2, false, MAINTENANCE_OUT, 0x0a, 64);
+        assert_eq!(lun.read_in(&stpg, 64).1[1], 3);
+        lun.port.tg_pt_gp = Some(TgPtGp {
+            alua_access_type: TPGS_IMPLICIT_ALUA,
+            ..TgPtGp::DEFAULT
+        });
+        assert_eq!(lun.read_in(&stpg, 64).1[1], 1);
+        lun.dev.emulate_caw = false;
         let (_, d) = lun.read_in(&rsoc(1, false, COMPARE_AND_WRITE, 0, 64), 64);
         assert_eq!(d[1], 1);
         // Service actions asked the wrong way, and emulate_rsoc off.
@@ -2153,17 +2400,328 @@ mod tests {
         );
     }
 
+    fn caw(flags: u8, lba: u64, nolb: u8) -> [u8; 16] {
+        let mut c = [0u8; 16];
+        c[0] = COMPARE_AND_WRITE;
+        c[1] = flags;
+        c[2..10].copy_from_slice(&lba.to_be_bytes());
+        c[13] = nolb;
+        c
+    }
+
+    #[test]
+    fn compare_and_write() {
+        let mut lun = Lun::fileio();
+        let old = lun.medium.block(5);
+        let new = pattern(BS, 0x3c);
+        let mut data = old.clone();
+        data.extend_from_slice(&new);
+        // Match: the write data replaces the block, under the lock; FUA syncs it.
+        let (r, _) = lun.run(&caw(0x08, 5, 1), ToDevice, data.clone());
+        assert!(r.is_good(), "{r:?}");
+        assert_eq!(lun.medium.block(5), new);
+        // Two 256-byte reads and the write, all under the lock.
+        assert_eq!(*lun.medium.caw.borrow(), (1, false, 3));
+        assert_eq!(*lun.medium.log.borrow(), [Op::Sync(5, 1, false)]);
+        // The same again: the block now differs at byte 0... and further on.
+        for at in [0usize, 1, 200, 511] {
+            let mut d = new.clone();
+            d[at] ^= 0x80;
+            d.extend_from_slice(&old);
+            let (r, _) = lun.run(&caw(0, 5, 1), ToDevice, d);
+            assert_eq!(kcq(&r), (MISCOMPARE, 0x1d, 0), "{at}");
+            assert_eq!(r.reason, Some(SenseReason::MiscompareVerify));
+            assert_eq!(information(&r), at as u32);
+            assert_eq!(lun.medium.block(5), new);
+        }
+        assert_eq!(lun.medium.caw.borrow().0, 5);
+        // NUMBER OF LOGICAL BLOCKS 0: GOOD, nothing read or written.
+        let (r, _) = lun.run(&caw(0, 5, 0), DmaDirection::None, Vec::new());
+        assert!(r.is_good());
+        assert_eq!(lun.medium.caw.borrow().0, 5);
+        // More than MAXIMUM COMPARE AND WRITE LENGTH; past the end; data-out sizes.
+        let (r, _) = lun.run(&caw(0, 5, 2), ToDevice, vec![0; 4 * BS]);
+        assert_eq!(kcq(&r), INVALID_FIELD_CDB);
+        let (r, _) = lun.run(&caw(0, BLOCKS, 1), ToDevice, vec![0; 2 * BS]);
+        assert_eq!(kcq(&r), LBA_OUT_OF_RANGE);
+        let (r, _) = lun.run(&caw(0, 5, 1), ToDevice, vec![0; BS]);
+        assert_eq!(kcq(&r), INVALID_FIELD_IU);
+        let (r, _) = lun.run(&caw(0, 5, 1), FromDevice, vec![0; 2 * BS]);
+        assert_eq!(kcq(&r), INVALID_FIELD_IU);
+        // No data-out at all: rd's INCORRECT AMOUNT OF DATA, reported as LIO's request
+        // failure does.
+        let (r, _) = lun.run(&caw(0, 5, 1), DmaDirection::None, Vec::new());
+        assert_eq!(kcq(&r), INVALID_OPCODE);
+        // The lock cannot be taken.
+        lun.medium.caw_fail = Some(SenseReason::LogicalUnitCommunicationFailure);
+        let (r, _) = lun.run(&caw(0, 5, 1), ToDevice, data);
+        assert_eq!(kcq(&r), LUN_COMM_FAILURE);
+        assert_eq!(lun.medium.block(5), new);
+        // emulate_caw off: not a command.
+        lun.dev.emulate_caw = false;
+        let (r, _) = lun.run(&caw(0, 5, 1), ToDevice, vec![0; 2 * BS]);
+        assert_eq!(kcq(&r), INVALID_OPCODE);
+    }
+
+    #[test]
+    fn compare_and_write_4k_blocks_and_write_protect() {
+        let mut dev = rd_dev();
+        dev.block_size = 4096;
+        dev.last_lba = 7;
+        let mut lun = Lun::with(dev, ExecCmdOps::RD_MCP);
+        let r = lun.medium.range(4096, 4096);
+        let old = lun.medium.bytes.borrow()[r.clone()].to_vec();
+        let mut data = old.clone();
+        data.extend(pattern(4096, 9));
+        let (resp, _) = lun.run(&caw(0, 1, 1), ToDevice, data.clone());
+        assert!(resp.is_good());
+        assert_eq!(lun.medium.bytes.borrow()[r.clone()], pattern(4096, 9)[..]);
+        // The miscompare offset goes past the first compare chunk.
+        let (resp, _) = lun.run(&caw(0, 1, 1), ToDevice, data.clone());
+        assert_eq!(information(&resp), 0);
+        let mut d = pattern(4096, 9);
+        d[3000] ^= 1;
+        d.extend_from_slice(&old);
+        let (resp, _) = lun.run(&caw(0, 1, 1), ToDevice, d);
+        assert_eq!(information(&resp), 3000);
+        lun.port.lun_access_ro = true;
+        let (resp, _) = lun.run(&caw(0, 1, 1), ToDevice, data);
+        assert_eq!(kcq(&resp), (DATA_PROTECT, 0x27, 0));
+    }
+
+    fn rtpg(b1: u8, alloc: u32) -> [u8; 12] {
+        let mut c = [0u8; 12];
+        c[0] = MAINTENANCE_IN;
+        c[1] = b1;
+        c[6..10].copy_from_slice(&alloc.to_be_bytes());
+        c
+    }
+
+    #[test]
+    fn report_target_port_groups() {
+        let mut lun = Lun::rd();
+        lun.port.tpg_rtpi = 0x1234;
+        // Length 4 header, one group: AO, supported T/O/U/S/AN/AO, ID 0, one port.
+        let (r, d) = lun.read_in(&rtpg(0x0a, 64), 64);
+        assert!(r.is_good());
+        assert_eq!(r.data_in, 16);
+        assert_eq!(
+            d[..16],
+            [0, 0, 0, 12, 0x00, 0xcf, 0, 0, 0, 0, 0, 1, 0, 0, 0x12, 0x34]
+        );
+        assert!(d[16..].iter().all(|&b| b == 0xee));
+        // Extended header: format 001b, implicit transition time. LIO completes with
+        // RETURN DATA LENGTH + 4 bytes, so the port descriptor is cut.
+        lun.port.tg_pt_gp = Some(TgPtGp {
+            tg_pt_gp_id: 7,
+            pref: true,
+            implicit_trans_secs: 10,
+            alua_access_status: 2,
+            ..TgPtGp::DEFAULT
+        });
+        let (r, d) = lun.read_in(&rtpg(0x2a, 64), 64);
+        assert!(r.is_good());
+        assert_eq!(r.data_in, 16);
+        assert_eq!(
+            d[..16],
+            [0, 0, 0, 12, 0x10, 10, 0, 0, 0x80, 0xcf, 0, 7, 0, 2, 0, 1]
+        );
+        // The group does not fit: counted, not written.
+        let (r, d) = lun.read_in(&rtpg(0x0a, 15), 15);
+        assert!(r.is_good());
+        assert_eq!(r.data_in, 15);
+        assert_eq!(d[..15], [0, 0, 0, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(r.length.residual_count, 0);
+        // Shorter than the header.
+        let (r, _) = lun.read_in(&rtpg(0x0a, 3), 3);
+        assert_eq!(kcq(&r), INVALID_FIELD_CDB);
+        let (r, _) = lun.read_in(&rtpg(0x2a, 7), 7);
+        assert_eq!(kcq(&r), INVALID_FIELD_CDB);
+        // No group: an empty list.
+        lun.port.tg_pt_gp = None;
+        let (r, d) = lun.read_in(&rtpg(0x0a, 64), 64);
+        assert_eq!((r.data_in, &d[..4]), (4, &[0u8, 0, 0, 0][..]));
+        // Fabric length shorter than the allocation length.
+        lun.port.tg_pt_gp = Some(TgPtGp::DEFAULT);
+        let (r, _) = lun.run_len(&rtpg(0x0a, 64), FromDevice, 12, vec![0; 12]);
+        assert!(r.is_good());
+        assert!(r.length.overflow);
+        assert_eq!(r.data_in, 12);
+    }
+
+    fn stpg(descs: &[[u8; 4]]) -> ([u8; 12], Vec<u8>) {
+        let mut p = vec![0u8; 4];
+        for d in descs {
+            p.extend_from_slice(d);
+        }
+        let mut c = [0u8; 12];
+        c[0] = MAINTENANCE_OUT;
+        c[1] = 0x0a;
+        c[6..10].copy_from_slice(&(p.len() as u32).to_be_bytes());
+        (c, p)
+    }
+
+    #[test]
+    fn set_target_port_groups() {
+        let mut lun = Lun::rd();
+        // Active/Optimized for the group: its current state, nothing to do.
+        for descs in [
+            &[][..],
+            &[[0x00, 0, 0, 0]],
+            &[[0xf0, 0, 0, 0], [0, 0, 0, 0]],
+        ] {
+            let (c, p) = stpg(descs);
+            assert!(lun.run(&c, ToDevice, p).0.is_good(), "{descs:?}");
+        }
+        // A change of state, another group, OFFLINE of this port, transitioning, LBA
+        // dependent, an unknown state: INVALID FIELD IN PARAMETER LIST.
+        for desc in [
+            [0x01, 0, 0, 0],
+            [0x02, 0, 0, 0],
+            [0x03, 0, 0, 0],
+            [0x00, 0, 0, 1],
+            [0x0e, 0, 0, 1],
+            [0x0f, 0, 0, 0],
+            [0x04, 0, 0, 0],
+            [0x05, 0, 0, 0],
+        ] {
+            let (c, p) = stpg(&[[0, 0, 0, 0], desc]);
+            assert_eq!(
+                kcq(&lun.run(&c, ToDevice, p).0),
+                INVALID_FIELD_PARAM,
+                "{desc:?}"
+            );
+        }
+        // A parameter list shorter than the header.
+        let (mut c, _) = stpg(&[]);
+        c[9] = 3;
+        assert_eq!(
+            kcq(&lun.run(&c, ToDevice, vec![0; 3]).0),
+            INVALID_FIELD_PARAM
+        );
+        // Implicit ALUA only, no group: not a command for this LUN.
+        lun.port.tg_pt_gp = Some(TgPtGp {
+            alua_access_type: TPGS_IMPLICIT_ALUA,
+            ..TgPtGp::DEFAULT
+        });
+        let (c, p) = stpg(&[[0, 0, 0, 0]]);
+        assert_eq!(kcq(&lun.run(&c, ToDevice, p.clone()).0), INVALID_OPCODE);
+        lun.port.tg_pt_gp = None;
+        assert_eq!(kcq(&lun.run(&c, ToDevice, p).0), INVALID_OPCODE);
+    }
+
+    fn xcopy_cdb(sa: u8, len: u32) -> [u8; 16] {
+        let mut c = [0u8; 16];
+        c[0] = EXTENDED_COPY;
+        c[1] = sa;
+        c[10..14].copy_from_slice(&len.to_be_bytes());
+        c
+    }
+
+    fn xcopy_list(naa: &[u8; 16], nolb: u16, src: u64, dst: u64) -> Vec<u8> {
+        use super::super::xcopy::tests::{cscd, list, seg};
+        list(&[cscd(naa)], &[seg(0, 0, nolb, src, dst)])
+    }
+
+    #[test]
+    fn extended_copy() {
+        let mut lun = Lun::rd();
+        let naa = dev_naa(&lun.dev);
+        let before: Vec<u8> = lun.medium.bytes.borrow().clone();
+        let blocks =
+            |m: &[u8], lba: u64, n: u64| m[lba as usize * BS..(lba + n) as usize * BS].to_vec();
+        let p = xcopy_list(&naa, 4, 2, 20);
+        let (r, _) = lun.run(&xcopy_cdb(0, p.len() as u32), ToDevice, p);
+        assert!(r.is_good(), "{r:?}");
+        let after = lun.medium.bytes.borrow().clone();
+        assert_eq!(blocks(&after, 20, 4), blocks(&before, 2, 4));
+        assert_eq!(blocks(&after, 0, 20), blocks(&before, 0, 20));
+        assert_eq!(blocks(&after, 24, 40), blocks(&before, 24, 40));
+        // Overlapping ranges copy as one read then one write would, both ways.
+        for (src, dst) in [(30u64, 32u64), (32, 30), (40, 40)] {
+            let before: Vec<u8> = lun.medium.bytes.borrow().clone();
+            let p = xcopy_list(&naa, 6, src, dst);
+            let (r, _) = lun.run(&xcopy_cdb(0, p.len() as u32), ToDevice, p);
+            assert!(r.is_good());
+            let after = lun.medium.bytes.borrow().clone();
+            assert_eq!(
+                blocks(&after, dst, 6),
+                blocks(&before, src, 6),
+                "{src} {dst}"
+            );
+        }
+        // Steps of hw_max_sectors blocks.
+        lun.dev.hw_max_sectors = 3;
+        let before: Vec<u8> = lun.medium.bytes.borrow().clone();
+        let p = xcopy_list(&naa, 7, 50, 52);
+        assert!(lun
+            .run(&xcopy_cdb(0, p.len() as u32), ToDevice, p)
+            .0
+            .is_good());
+        let after = lun.medium.bytes.borrow().clone();
+        let mut want = before.clone();
+        for (s, d) in [(50u64, 52u64), (53, 55), (56, 58)] {
+            let n = if s == 56 { 1 } else { 3 };
+            let src = blocks(&want, s, n);
+            want[d as usize * BS..(d + n) as usize * BS].copy_from_slice(&src);
+        }
+        assert_eq!(after, want);
+        lun.dev.hw_max_sectors = 1024;
+        // Past the end, another device: COPY ABORTED, COPY TARGET DEVICE NOT REACHABLE.
+        let not_reachable = (COPY_ABORTED, 0x0d, 0x02);
+        for p in [
+            xcopy_list(&naa, 2, BLOCKS - 1, 0),
+            xcopy_list(&naa, 2, 0, BLOCKS - 1),
+            xcopy_list(&[0x60; 16], 1, 0, 1),
+        ] {
+            let (r, _) = lun.run(&xcopy_cdb(0, p.len() as u32), ToDevice, p);
+            assert_eq!(kcq(&r), not_reachable);
+        }
+        // Nothing to copy; no parameter list; a short one; LID4; 3PC off.
+        let p = xcopy_list(&naa, 0, 0, 1);
+        assert!(lun
+            .run(&xcopy_cdb(0, p.len() as u32), ToDevice, p)
+            .0
+            .is_good());
+        assert!(lun
+            .run(&xcopy_cdb(0, 0), DmaDirection::None, vec![])
+            .0
+            .is_good());
+        let (r, _) = lun.run(&xcopy_cdb(0, 8), ToDevice, vec![0; 8]);
+        assert_eq!(kcq(&r), PARAM_LIST_LENGTH);
+        let p = xcopy_list(&naa, 1, 0, 1);
+        let (r, _) = lun.run(&xcopy_cdb(1, p.len() as u32), ToDevice, p.clone());
+        assert_eq!(kcq(&r), INVALID_OPCODE);
+        lun.dev.emulate_3pc = false;
+        let (r, _) = lun.run(&xcopy_cdb(0, p.len() as u32), ToDevice, p);
+        assert_eq!(kcq(&r), INVALID_OPCODE);
+    }
+
+    #[test]
+    fn receive_copy_results() {
+        let mut lun = Lun::rd();
+        let mut c = [0u8; 16];
+        c[0] = RECEIVE_COPY_RESULTS;
+        c[1] = 0x03;
+        c[10..14].copy_from_slice(&64u32.to_be_bytes());
+        let (r, d) = lun.read_in(&c, 64);
+        assert!(r.is_good());
+        // target_complete_cmd(): the whole allocation length, zero padded.
+        assert_eq!(r.data_in, 64);
+        assert_eq!(&d[..6], &[0, 0, 0, 42, 1, 0]);
+        assert_eq!(&d[43..46], &[2, 0x02, 0xe4]);
+        assert!(d[46..].iter().all(|&b| b == 0));
+        c[13] = 53;
+        assert_eq!(kcq(&lun.read_in(&c, 53).0), INVALID_FIELD_CDB);
+        c[13] = 64;
+        c[1] = 0x00;
+        assert_eq!(kcq(&lun.read_in(&c, 64).0), INVALID_FIELD_CDB);
+    }
+
     #[test]
     fn commands_not_implemented_yet() {
         let mut lun = Lun::fileio();
-        let mut cdbs: Vec<Vec<u8>> = vec![
-            cdb16(EXTENDED_COPY, 0, 0, 0).to_vec(),
-            cdb16(RECEIVE_COPY_RESULTS, 0x03, 0, 0).to_vec(),
-            cdb16(COMPARE_AND_WRITE, 0, 0, 0).to_vec(),
-            cdb12(MAINTENANCE_IN, 0x0a, 0, 0).to_vec(),
-            cdb12(MAINTENANCE_OUT, 0x0a, 0, 0).to_vec(),
-            cdb16(SERVICE_ACTION_IN_16, 0x13, 0, 0).to_vec(),
-        ];
+        let mut cdbs: Vec<Vec<u8>> = vec![cdb16(SERVICE_ACTION_IN_16, 0x13, 0, 0).to_vec()];
         // Unknown opcodes, as LIO.
         for op in [0x04u8, 0x3b, 0x4d, 0xa2, 0xc0, 0xff] {
             let mut c = vec![0u8; 16];
@@ -2376,13 +2934,13 @@ mod tests {
         }
     }
 
-    struct Shared {
+    struct PrShared {
         lun: Lun,
         pr: RefCell<PrState>,
         uas: UaLog,
     }
 
-    impl Shared {
+    impl PrShared {
         fn new() -> Self {
             Self {
                 lun: Lun::rd(),
@@ -2482,7 +3040,7 @@ mod tests {
 
     #[test]
     fn libiscsi_prin_read_keys_simple() {
-        let mut sh = Shared::new();
+        let mut sh = PrShared::new();
         let (r, d) = sh.prin(I0, 0, 16384);
         assert!(r.is_good());
         assert!(r.data_in >= 8);
@@ -2504,7 +3062,7 @@ mod tests {
 
     #[test]
     fn libiscsi_prin_serviceaction_range() {
-        let mut sh = Shared::new();
+        let mut sh = PrShared::new();
         for sa in 0..4 {
             let (r, _) = sh.prin(I0, sa, 16384);
             assert!(r.is_good(), "{sa}");
@@ -2517,7 +3075,7 @@ mod tests {
 
     #[test]
     fn libiscsi_reserve6_simple_and_two_initiators() {
-        let mut sh = Shared::new();
+        let mut sh = PrShared::new();
         let tur = [TEST_UNIT_READY, 0, 0, 0, 0, 0];
         let reserve = cdb6(RESERVE, 0, 0, 0, 0);
         let release = cdb6(RELEASE, 0, 0, 0, 0);
@@ -2563,7 +3121,7 @@ mod tests {
 
     #[test]
     fn spc2_reserve_with_registrations() {
-        let mut sh = Shared::new();
+        let mut sh = PrShared::new();
         let reserve = cdb6(RESERVE, 0, 0, 0, 0);
         assert!(sh.prout(I0, 0, 0, 0, 0xa).is_good());
         // Registered, no reservation: RESERVE and RELEASE conflict, for everyone.
@@ -2591,7 +3149,7 @@ mod tests {
             (0x08, true, true, false, false),   // EA_AR
         ];
         for (ty, r1, w1, r2, w2) in table {
-            let mut sh = Shared::new();
+            let mut sh = PrShared::new();
             assert!(sh.prout(I0, 0, 0, 0, 0xa).is_good());
             assert!(sh.prout(I1, 0, 0, 0, 0xb).is_good());
             assert!(sh.prout(I0, 1, ty, 0xa, 0).is_good(), "{ty}");
@@ -2628,7 +3186,7 @@ mod tests {
 
     #[test]
     fn persistent_reserve_out_service_actions() {
-        let mut sh = Shared::new();
+        let mut sh = PrShared::new();
         let (g0, keys) = sh.keys();
         assert_eq!((g0, keys.len()), (0, 0));
         // libiscsi ProutRegister.Simple: register, re-register with a wrong key fails,
@@ -2708,7 +3266,7 @@ mod tests {
         let (r, _) = lun.run(&cdb6(RESERVE, 0, 0, 0, 0), DmaDirection::None, vec![]);
         assert!(r.is_good());
         // PGR passthrough: PERSISTENT RESERVE IN is left to a backend that has none.
-        let mut sh = Shared::new();
+        let mut sh = PrShared::new();
         sh.lun.dev.passthrough_pgr = true;
         assert_eq!(kcq(&sh.prin(I0, 0, 64).0), INVALID_OPCODE);
     }

@@ -602,6 +602,8 @@ impl LinkOperations for LunDir {
             dev.add_export();
             st.dev = Some(dev.core().clone());
         }
+        self.tpg
+            .luns_data_has_changed(Some(self.lun.unpacked_lun()));
         self.tpg.fabric.post_link(&self.tpg, &self.lun);
         Ok(())
     }
@@ -611,6 +613,7 @@ impl LinkOperations for LunDir {
         self.tpg.fabric.pre_unlink(&self.tpg, &self.lun);
         self.lun.state.lock().dev = None;
         dev.del_export();
+        self.tpg.luns_data_has_changed(None);
         // Mapped LUNs of ACLs keep their links; they reach no device until relinked.
     }
 }

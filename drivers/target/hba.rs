@@ -38,6 +38,8 @@ pub(crate) struct HbaShared {
     pub(crate) name: KVec<u8>,
     /// `default_lu_gp`, which enabled devices join.
     pub(crate) default_lu_gp: Arc<LuGpShared>,
+    /// `hba_index`: the SNMP-MIB style index the device statistics show as `inst`.
+    pub(crate) hba_index: u32,
 }
 
 /// An HBA (`struct se_hba`).
@@ -109,6 +111,8 @@ impl Hba {
         default_lu_gp: &Arc<LuGpShared>,
     ) -> Result<Pin<KBox<Group<Hba>>>> {
         let parsed = parse_hba_name(c_text(name.as_bytes()))?;
+        // core_alloc_hba() takes the index before it looks up the backend.
+        let hba_index = crate::stat::scsi_get_new_inst_index();
         let Some((backend, backend_module)) = backend::core_get_backend(parsed.plugin) else {
             return Err(EINVAL);
         };
@@ -122,6 +126,7 @@ impl Hba {
                 host_dev_id_count: AtomicU32::new(0),
                 _backend_module: backend_module,
                 dev_count: AtomicU32::new(0),
+                hba_index,
             },
             GFP_KERNEL,
         )?;

@@ -270,6 +270,16 @@ impl PrRegistration {
         self.holder
     }
 
+    /// `pr_res_type`: the reservation type, when holding.
+    pub(crate) fn res_type(&self) -> u8 {
+        self.res_type
+    }
+
+    /// `pr_reg_all_tg_pt`.
+    pub(crate) fn all_tg_pt(&self) -> bool {
+        self.all_tg_pt
+    }
+
     /// The same node ACL: initiator name and TPG.
     fn same_nacl(&self, nexus: &PrNexus<'_>) -> bool {
         self.initiator() == nexus.initiator && self.rtpi == nexus.rtpi
@@ -404,6 +414,19 @@ impl PrLock for core::cell::RefCell<PrState> {
 enum RegisterType {
     Register,
     RegisterAndIgnoreExistingKey,
+}
+
+/// `core_scsi3_pr_dump_type()`: the name of a reservation type.
+pub(crate) fn pr_type_name(res_type: u8) -> &'static str {
+    match res_type {
+        PR_TYPE_WRITE_EXCLUSIVE => "Write Exclusive Access",
+        PR_TYPE_EXCLUSIVE_ACCESS => "Exclusive Access",
+        PR_TYPE_WRITE_EXCLUSIVE_REGONLY => "Write Exclusive Access, Registrants Only",
+        PR_TYPE_EXCLUSIVE_ACCESS_REGONLY => "Exclusive Access, Registrants Only",
+        PR_TYPE_WRITE_EXCLUSIVE_ALLREG => "Write Exclusive Access, All Registrants",
+        PR_TYPE_EXCLUSIVE_ACCESS_ALLREG => "Exclusive Access, All Registrants",
+        _ => "Unknown SPC-3 Reservation Type",
+    }
 }
 
 fn is_allreg(res_type: u8) -> bool {

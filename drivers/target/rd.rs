@@ -124,13 +124,7 @@ impl RdDev {
                     GFP_KERNEL,
                 )?;
             }
-            self.medium = Some(Arc::new(
-                RdMedium {
-                    pages,
-                    nullio: false,
-                },
-                GFP_KERNEL,
-            )?);
+            self.medium = Some(RdMedium::new(pages, false)?);
             let per_table =
                 RD_MAX_ALLOCATION_SIZE / core::mem::size_of::<kernel::bindings::scatterlist>();
             self.sg_table_count = (count / per_table + 1) as u32;
@@ -195,6 +189,15 @@ impl BackendDevice for RdBackend {
     fn last_lba(&self, block_size: u32) -> u64 {
         self.dev.lock().last_lba(block_size)
     }
+
+    /// `rd_get_device_type()`: a disk, or "no device type" (0x3f) with `rd_dummy`.
+    fn device_type(&self) -> u8 {
+        if self.dev.lock().dummy {
+            0x3f
+        } else {
+            0
+        }
+    }
 }
 
 impl RdDev {
@@ -206,13 +209,7 @@ impl RdDev {
         if !self.nullio {
             return Err(ENODEV);
         }
-        let m = Arc::new(
-            RdMedium {
-                pages: KVVec::new(),
-                nullio: true,
-            },
-            GFP_KERNEL,
-        )?;
+        let m = RdMedium::new(KVVec::new(), true)?;
         self.medium = Some(m.clone());
         Ok(m)
     }
@@ -225,16 +222,32 @@ impl RdDev {
 }
 
 /// rd_mcp's memory as the command path sees it (`rd_execute_rw()`): pages in LBA order.
+#[pin_data]
 pub(crate) struct RdMedium {
     pages: KVVec<Page>,
     /// `RDF_NULLIO`: reads return zeroes, writes are dropped.
     nullio: bool,
+    /// The device's `caw_sem`: one COMPARE AND WRITE at a time (the medium is the
+    /// device's, made once at enable).
+    #[pin]
+    caw_lock: Mutex<()>,
 }
 
 /// Bytes copied per step between a page and the command's buffer.
 const RD_COPY_CHUNK: usize = 512;
 
 impl RdMedium {
+    fn new(pages: KVVec<Page>, nullio: bool) -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(RdMedium {
+                pages,
+                nullio,
+                caw_lock <- new_mutex!(()),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
     /// Calls `f(page, offset in page, offset in the transfer, length)` for each piece of
     /// `[pos, pos + len)`.
     fn for_each_piece(
@@ -271,6 +284,12 @@ impl RdMedium {
 impl Medium for RdMedium {
     fn ops(&self) -> ExecCmdOps {
         ExecCmdOps::RD_MCP
+    }
+
+    fn with_caw_lock(&self, f: &mut dyn FnMut()) -> Result<(), SenseReason> {
+        let _guard = self.caw_lock.lock();
+        f();
+        Ok(())
     }
 
     fn read_to(

@@ -790,6 +790,7 @@ mod tests {
             tg_pt_gp: Some(TgPtGp {
                 tg_pt_gp_id: 0,
                 alua_access_type: TPGS_IMPLICIT_ALUA | TPGS_EXPLICIT_ALUA,
+                ..TgPtGp::DEFAULT
             }),
             lun_access_ro: false,
             max_data_sg_nents: 0,

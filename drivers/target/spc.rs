@@ -300,6 +300,39 @@ pub(crate) fn se_dev_align_max_sectors(max_sectors: u32, block_size: u32) -> u32
     max_sectors - max_sectors % alignment
 }
 
+/// `ALUA_ACCESS_STATE_ACTIVE_OPTIMIZED`.
+pub(crate) const ALUA_ACCESS_STATE_ACTIVE_OPTIMIZED: u8 = 0x0;
+/// `ALUA_ACCESS_STATE_ACTIVE_NON_OPTIMIZED`.
+pub(crate) const ALUA_ACCESS_STATE_ACTIVE_NON_OPTIMIZED: u8 = 0x1;
+/// `ALUA_ACCESS_STATE_STANDBY`.
+pub(crate) const ALUA_ACCESS_STATE_STANDBY: u8 = 0x2;
+/// `ALUA_ACCESS_STATE_UNAVAILABLE`.
+pub(crate) const ALUA_ACCESS_STATE_UNAVAILABLE: u8 = 0x3;
+/// `ALUA_ACCESS_STATE_LBA_DEPENDENT`.
+pub(crate) const ALUA_ACCESS_STATE_LBA_DEPENDENT: u8 = 0x4;
+/// `ALUA_ACCESS_STATE_OFFLINE`.
+pub(crate) const ALUA_ACCESS_STATE_OFFLINE: u8 = 0xe;
+/// `ALUA_ACCESS_STATE_TRANSITION`.
+pub(crate) const ALUA_ACCESS_STATE_TRANSITION: u8 = 0xf;
+/// `ALUA_T_SUP`: transitioning supported.
+pub(crate) const ALUA_T_SUP: u8 = 0x80;
+/// `ALUA_O_SUP`: offline supported.
+pub(crate) const ALUA_O_SUP: u8 = 0x40;
+/// `ALUA_LBD_SUP`: LBA dependent supported.
+pub(crate) const ALUA_LBD_SUP: u8 = 0x10;
+/// `ALUA_U_SUP`: unavailable supported.
+pub(crate) const ALUA_U_SUP: u8 = 0x08;
+/// `ALUA_S_SUP`: standby supported.
+pub(crate) const ALUA_S_SUP: u8 = 0x04;
+/// `ALUA_AN_SUP`: active/non-optimized supported.
+pub(crate) const ALUA_AN_SUP: u8 = 0x02;
+/// `ALUA_AO_SUP`: active/optimized supported.
+pub(crate) const ALUA_AO_SUP: u8 = 0x01;
+/// `ALUA_STATUS_NONE`.
+pub(crate) const ALUA_STATUS_NONE: u8 = 0x00;
+/// `ALUA_DEFAULT_IMPLICIT_TRANS_SECS`.
+pub(crate) const ALUA_DEFAULT_IMPLICIT_TRANS_SECS: u8 = 0;
+
 /// The LUN's target port group (`lun->lun_tg_pt_gp`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TgPtGp {
@@ -307,6 +340,36 @@ pub(crate) struct TgPtGp {
     pub(crate) tg_pt_gp_id: u16,
     /// `tg_pt_gp_alua_access_type`: [`TPGS_IMPLICIT_ALUA`] | [`TPGS_EXPLICIT_ALUA`].
     pub(crate) alua_access_type: u8,
+    /// `tg_pt_gp_alua_access_state` (`ALUA_ACCESS_STATE_*`).
+    pub(crate) alua_access_state: u8,
+    /// `tg_pt_gp_alua_supported_states` (`ALUA_*_SUP` bits).
+    pub(crate) alua_supported_states: u8,
+    /// `tg_pt_gp_alua_access_status` (`ALUA_STATUS_*`).
+    pub(crate) alua_access_status: u8,
+    /// `tg_pt_gp_pref`: the PREF bit of REPORT TARGET PORT GROUPS.
+    pub(crate) pref: bool,
+    /// `tg_pt_gp_implicit_trans_secs` (at most 255, as LIO's configfs allows).
+    pub(crate) implicit_trans_secs: u8,
+}
+
+impl TgPtGp {
+    /// `default_tg_pt_gp` as `core_alua_allocate_tg_pt_gp()` makes it: ID 0, implicit and
+    /// explicit ALUA, Active/Optimized, every state but LBA dependent supported, status
+    /// none, not preferred, implicit transition time 0.
+    pub(crate) const DEFAULT: Self = Self {
+        tg_pt_gp_id: 0,
+        alua_access_type: TPGS_IMPLICIT_ALUA | TPGS_EXPLICIT_ALUA,
+        alua_access_state: ALUA_ACCESS_STATE_ACTIVE_OPTIMIZED,
+        alua_supported_states: ALUA_T_SUP
+            | ALUA_O_SUP
+            | ALUA_U_SUP
+            | ALUA_S_SUP
+            | ALUA_AN_SUP
+            | ALUA_AO_SUP,
+        alua_access_status: ALUA_STATUS_NONE,
+        pref: false,
+        implicit_trans_secs: ALUA_DEFAULT_IMPLICIT_TRANS_SECS,
+    };
 }
 
 /// What the SCSI emulation reads of the path a command came in on: the LUN, its TPG
@@ -571,6 +634,12 @@ pub(crate) fn spc_gen_naa_6h_vendor_specific(company_id: u32, unit_serial: &[u8]
         }
     }
     naa
+}
+
+/// The device's NAA designator (`spc_gen_naa_6h_vendor_specific(dev, buf)`), from its
+/// unit serial (empty without one), as EXTENDED COPY matches CSCD descriptors against.
+pub(crate) fn dev_naa(dev: &DeviceInfo<'_>) -> [u8; 16] {
+    spc_gen_naa_6h_vendor_specific(dev.company_id, unit_serial(dev).unwrap_or(&[]))
 }
 
 /// `spc_emulate_evpd_80()`: UNIT SERIAL NUMBER (the serial and its NUL). Returns the page
@@ -1099,6 +1168,127 @@ pub(crate) fn spc_emulate_report_luns(luns: &[u64], buf: &mut [u8]) -> usize {
     }
     put_unaligned_be32(buf, 0, (count as u32).wrapping_mul(8));
     count.saturating_mul(8).saturating_add(8)
+}
+
+/// `core_alua_check_transition()` of an explicit (SET TARGET PORT GROUPS) transition to
+/// `state` with the group's supported states `valid`: whether the state is primary, or
+/// INVALID FIELD IN PARAMETER LIST for a state not supported (transitioning never is
+/// explicitly) or unknown.
+pub(crate) fn core_alua_check_transition(state: u8, valid: u8) -> Result<bool, SenseReason> {
+    let (sup, primary) = match state {
+        ALUA_ACCESS_STATE_ACTIVE_OPTIMIZED => (ALUA_AO_SUP, true),
+        ALUA_ACCESS_STATE_ACTIVE_NON_OPTIMIZED => (ALUA_AN_SUP, true),
+        ALUA_ACCESS_STATE_STANDBY => (ALUA_S_SUP, true),
+        ALUA_ACCESS_STATE_UNAVAILABLE => (ALUA_U_SUP, true),
+        ALUA_ACCESS_STATE_LBA_DEPENDENT => (ALUA_LBD_SUP, true),
+        ALUA_ACCESS_STATE_OFFLINE => (ALUA_O_SUP, false),
+        // Set internally only, never through SET TARGET PORT GROUPS.
+        ALUA_ACCESS_STATE_TRANSITION => (0, false),
+        _ => (0, false),
+    };
+    if valid & sup == 0 {
+        return Err(SenseReason::InvalidParameterList);
+    }
+    Ok(primary)
+}
+
+/// `target_emulate_report_target_port_groups()` into `buf` (zeroed first; the command's
+/// data length is `data_length`): the header (RETURN DATA LENGTH; with the extended
+/// header, PARAMETER DATA FORMAT 001b and the IMPLICIT TRANSITION TIME of the LUN's
+/// group), then the LUN's target port group — PREF, access state, supported states, ID,
+/// status, one target port: this LUN's RELATIVE TARGET PORT IDENTIFIER — when it fits in
+/// the data length (else only counted in RETURN DATA LENGTH, as LIO truncates). Returns
+/// the response length (RETURN DATA LENGTH + 4). A data length shorter than the header is
+/// INVALID FIELD IN CDB.
+///
+/// lio-rs: the engine sees only the LUN the command came through, so its group is the
+/// only one reported, with one target port (LIO lists every non-empty group of the
+/// device and every LUN in it, from all TPGs exporting the device).
+pub(crate) fn target_emulate_report_target_port_groups(
+    port: &PortInfo<'_>,
+    ext_hdr: bool,
+    data_length: usize,
+    buf: &mut [u8],
+) -> Result<usize, SenseReason> {
+    let mut off = if ext_hdr { 8 } else { 4 };
+    if data_length < off {
+        return Err(SenseReason::InvalidCdbField);
+    }
+    zero(buf);
+    let mut rd_len = 0u32;
+    if let Some(gp) = port.tg_pt_gp {
+        let members = 1u8;
+        let desc_len = 8 + 4 * usize::from(members);
+        if off + desc_len > data_length {
+            rd_len += desc_len as u32;
+        } else {
+            let pref = if gp.pref { 0x80 } else { 0 };
+            put_u8(buf, off, pref | gp.alua_access_state);
+            put_u8(buf, off + 1, gp.alua_supported_states);
+            put_unaligned_be16(buf, off + 2, gp.tg_pt_gp_id);
+            put_u8(buf, off + 5, gp.alua_access_status);
+            put_u8(buf, off + 7, members);
+            off += 8;
+            rd_len += 8;
+            // Target port descriptor: obsolete, RELATIVE TARGET PORT IDENTIFIER.
+            put_unaligned_be16(buf, off + 2, port.tpg_rtpi);
+            rd_len += 4;
+        }
+    }
+    put_unaligned_be32(buf, 0, rd_len);
+    if ext_hdr {
+        put_u8(buf, 4, 0x10);
+        if let Some(gp) = port.tg_pt_gp {
+            put_u8(buf, 5, gp.implicit_trans_secs);
+        }
+    }
+    Ok(rd_len as usize + 4)
+}
+
+/// `target_emulate_set_target_port_groups()` over the parameter list of `data_length`
+/// bytes (`read(off, dst)` copies it out, zeros past its end): refused (INVALID COMMAND
+/// OPERATION CODE) unless the LUN's group allows explicit ALUA; then each 4-byte
+/// descriptor after the 4-byte header is checked with [`core_alua_check_transition`] and
+/// applied, in order, the first failure ending the command with INVALID FIELD IN
+/// PARAMETER LIST.
+///
+/// lio-rs keeps no ALUA state to change (the group's state is the one [`PortInfo`] is
+/// given, Active/Optimized for `default_tg_pt_gp`, and commands are not checked against
+/// it): a primary state for the LUN's group is accepted when it is the group's current
+/// state — LIO's `core_alua_do_transition_tg_pt()` does nothing then — and any other
+/// transition fails with INVALID FIELD IN PARAMETER LIST, what LIO answers for a
+/// transition it cannot make (an unsupported state, an unknown group or target port).
+/// So does OFFLINE for this port (LIO would set the port's secondary state).
+pub(crate) fn target_emulate_set_target_port_groups(
+    port: &PortInfo<'_>,
+    data_length: usize,
+    read: &mut dyn FnMut(usize, &mut [u8]),
+) -> Result<(), SenseReason> {
+    if data_length < 4 {
+        return Err(SenseReason::InvalidParameterList);
+    }
+    let Some(gp) = port.tg_pt_gp else {
+        return Err(SenseReason::UnsupportedScsiOpcode);
+    };
+    if gp.alua_access_type & TPGS_EXPLICIT_ALUA == 0 {
+        return Err(SenseReason::UnsupportedScsiOpcode);
+    }
+    let mut len = 4usize;
+    while len < data_length {
+        let mut desc = [0u8; 4];
+        read(len, &mut desc);
+        let [b0, _, id_hi, id_lo] = desc;
+        let state = b0 & 0x0f;
+        let primary = core_alua_check_transition(state, gp.alua_supported_states)?;
+        // TARGET PORT GROUP of a primary state, RELATIVE TARGET PORT IDENTIFIER else.
+        let id = u16::from_be_bytes([id_hi, id_lo]);
+        let found = primary && id == gp.tg_pt_gp_id && state == gp.alua_access_state;
+        if !found {
+            return Err(SenseReason::InvalidParameterList);
+        }
+        len = len.saturating_add(4);
+    }
+    Ok(())
 }
 
 /// `spc_emulate_testunitready()`: always GOOD (readiness is checked before execution).
@@ -1732,6 +1922,7 @@ mod tests {
             tg_pt_gp: Some(TgPtGp {
                 tg_pt_gp_id: 0,
                 alua_access_type: TPGS_IMPLICIT_ALUA | TPGS_EXPLICIT_ALUA,
+                ..TgPtGp::DEFAULT
             }),
             lun_access_ro: false,
             max_data_sg_nents: 0,
@@ -2746,6 +2937,7 @@ mod tests {
         port.tg_pt_gp = Some(TgPtGp {
             tg_pt_gp_id: 1,
             alua_access_type: TPGS_IMPLICIT_ALUA,
+            ..TgPtGp::DEFAULT
         });
         let r = RsocCdb {
             rctd: false,

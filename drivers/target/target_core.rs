@@ -46,6 +46,8 @@ mod sense;
 mod spc;
 #[allow(dead_code)]
 mod ua;
+#[allow(dead_code)]
+mod xcopy;
 
 mod alua;
 mod attrib;
@@ -55,9 +57,11 @@ mod device;
 mod fabric_configfs;
 mod fabric_registry;
 mod hba;
+mod pr_configfs;
 mod rd;
 // The command path (lookup_lun, visible_luns) lands with the execution engine.
 #[allow(dead_code)]
+mod stat;
 mod tpg;
 mod transport;
 mod wwn;

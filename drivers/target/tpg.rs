@@ -193,6 +193,41 @@ impl SeTpg {
         retain_unordered(&mut self.state.lock().luns, |l| !Arc::ptr_eq(l, lun));
     }
 
+    /// `target_luns_data_has_changed()`: every initiator gets REPORTED LUNS DATA HAS
+    /// CHANGED on each LUN it sees, except `skip` (the LUN just added). Dynamic (demo
+    /// mode) ACLs see the TPG's linked LUNs, explicit ones their mapped LUNs.
+    pub(crate) fn luns_data_has_changed(&self, skip: Option<u64>) {
+        let st = self.state.lock();
+        for acl in st.acls.iter() {
+            let mut ast = acl.state.lock();
+            let mut luns = KVec::new();
+            if ast.dynamic {
+                for l in st.luns.iter() {
+                    if Some(l.unpacked_lun) != skip && l.is_linked() {
+                        let _ = luns.push(l.unpacked_lun, GFP_KERNEL);
+                    }
+                }
+            } else {
+                for m in ast.mapped.iter() {
+                    if Some(m.lun.unpacked_lun) != skip {
+                        let _ = luns.push(m.mapped_lun, GFP_KERNEL);
+                    }
+                }
+            }
+            for lun in luns.iter().copied() {
+                // ASC 3Fh ASCQ 0Eh: REPORTED LUNS DATA HAS CHANGED.
+                if let Some(e) = ast.ua.iter_mut().find(|e| e.lun == lun) {
+                    e.queue.allocate(0x3f, 0x0e);
+                } else {
+                    let mut queue = UaQueue::new();
+                    queue.allocate(0x3f, 0x0e);
+                    // Without memory the unit attention is lost, as in LIO.
+                    let _ = ast.ua.push(UaEntry { lun, queue }, GFP_KERNEL);
+                }
+            }
+        }
+    }
+
     /// `core_tpg_get_initiator_node_acl()`.
     pub(crate) fn find_acl(&self, initiatorname: &[u8]) -> Option<Arc<SeNodeAcl>> {
         self.state
@@ -428,22 +463,6 @@ impl SeSession {
             // Without memory the unit attention is lost, as LIO loses it when its
             // allocation fails.
             let _ = st.ua.push(UaEntry { lun, queue }, GFP_KERNEL);
-        }
-    }
-
-    /// Queues a unit attention for every initiator of the TPG on `lun`
-    /// (`core_scsi3_ua_allocate()` over the TPG's node ACLs).
-    pub(crate) fn tpg_ua_allocate(tpg: &SeTpg, lun: u64, asc: u8, ascq: u8) {
-        let acls = tpg.state.lock();
-        for acl in acls.acls.iter() {
-            let mut st = acl.state.lock();
-            if let Some(e) = st.ua.iter_mut().find(|e| e.lun == lun) {
-                e.queue.allocate(asc, ascq);
-            } else {
-                let mut queue = UaQueue::new();
-                queue.allocate(asc, ascq);
-                let _ = st.ua.push(UaEntry { lun, queue }, GFP_KERNEL);
-            }
         }
     }
 

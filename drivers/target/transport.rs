@@ -13,7 +13,7 @@ use crate::lio::bytes::kvec_from;
 use crate::pr::{PrEvents, PrLock, PrNexus, PrRegistration, PrState};
 use crate::sbc::{CmdDataLength, CmdProt, DmaDirection};
 use crate::sense::{translate_sense_reason, SenseReason, TRANSPORT_SENSE_BUFFER};
-use crate::spc::{DeviceInfo, PortInfo, TgPtGp, TPGS_EXPLICIT_ALUA, TPGS_IMPLICIT_ALUA};
+use crate::spc::{DeviceInfo, PortInfo, TgPtGp};
 use crate::tpg::{SeSession, SeTpg};
 use crate::ua::UaQueue;
 use kernel::prelude::*;
@@ -205,12 +205,9 @@ impl SeSession {
             tpg_rtpi: tpg.rtpi(),
             tpgt: tpg.tag(),
             tpg_wwn: wwn,
-            // Every LUN is in default_tg_pt_gp (ID 0, implicit and explicit ALUA), which
-            // exec_view() hides until REPORT TARGET PORT GROUPS is implemented.
-            tg_pt_gp: Some(TgPtGp {
-                tg_pt_gp_id: 0,
-                alua_access_type: TPGS_IMPLICIT_ALUA | TPGS_EXPLICIT_ALUA,
-            }),
+            // Every LUN is in default_tg_pt_gp (ID 0, implicit and explicit ALUA,
+            // Active/Optimized).
+            tg_pt_gp: Some(TgPtGp::DEFAULT),
             lun_access_ro: lun_ro,
             max_data_sg_nents: 0,
             sup_prot_ops: 0,

@@ -18,3 +18,8 @@ pub fn eoverflow() -> Error {
 pub fn enosys() -> Error {
     Error::from_errno(-(kernel::bindings::ENOSYS as i32))
 }
+
+/// `-EOPNOTSUPP`.
+pub fn eopnotsupp() -> Error {
+    Error::from_errno(-(kernel::bindings::EOPNOTSUPP as i32))
+}

@@ -122,7 +122,7 @@ pub fn kstrtoul(s: &[u8], base: u32) -> Result<u64, ParseError> {
 
 /// `simple_strtoull(s, &end, 0)`: the value and how many bytes it used (0 if no digit).
 /// Overflow wraps, as in the kernel.
-fn simple_strtoull(s: &[u8]) -> (u64, usize) {
+pub fn simple_strtoull(s: &[u8]) -> (u64, usize) {
     let (base, skip) = match s {
         [b'0', x, d, ..] if (x | 0x20) == b'x' && d.is_ascii_hexdigit() => (16, 2),
         [b'0', ..] => (8, 0),
@@ -186,6 +186,111 @@ pub fn key_value(token: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((&token[..eq], &token[eq + 1..]))
 }
 
+/// `isspace()` of the kernel's ctype table: `\t`, `\n`, `\v`, `\f`, `\r`, space, and
+/// Latin-1's non-breaking space (0xa0).
+pub fn is_kspace(c: u8) -> bool {
+    matches!(c, 9..=13 | b' ' | 0xa0)
+}
+
+/// `skip_spaces()`.
+pub fn skip_spaces(s: &[u8]) -> &[u8] {
+    let n = s.iter().take_while(|&&c| is_kspace(c)).count();
+    &s[n..]
+}
+
+/// Decimal digits read the way `simple_strntoull(s, &end, 10, INT_MAX)` reads them
+/// (overflow wraps): the value and how many bytes were used.
+fn decimal_wrapping(s: &[u8]) -> (u64, usize) {
+    let mut value: u64 = 0;
+    let mut used = 0;
+    for d in s.iter().map_while(|&c| digit(c, 10)) {
+        value = value.wrapping_mul(10).wrapping_add(u64::from(d));
+        used += 1;
+    }
+    (value, used)
+}
+
+/// One `%lu` conversion of the kernel's `vsscanf()`: leading white space skipped, then
+/// at least one decimal digit. The value (wrapped like `simple_strntoull`) and the rest.
+pub fn scan_ulong(s: &[u8]) -> Option<(u64, &[u8])> {
+    let s = skip_spaces(s);
+    let (value, used) = decimal_wrapping(s);
+    if used == 0 {
+        return None;
+    }
+    Some((value, &s[used..]))
+}
+
+/// One `%d` conversion of the kernel's `vsscanf()`: leading white space skipped, an
+/// optional `-` that a digit must follow, decimal digits; the `long long` result stored
+/// into an `int` (truncated), and the rest.
+pub fn scan_int(s: &[u8]) -> Option<(i32, &[u8])> {
+    let s = skip_spaces(s);
+    let (negative, digits) = match s {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, s),
+    };
+    let (value, used) = decimal_wrapping(digits);
+    if used == 0 {
+        return None;
+    }
+    let value = if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    };
+    let consumed = used + usize::from(negative);
+    Some((value as i32, &s[consumed..]))
+}
+
+/// `simple_strtol(s, &end, 0)`: the value (wrapped) and how many bytes it used. A lone
+/// `-` counts as used (the kernel's end pointer moves past it).
+fn simple_strtol(s: &[u8]) -> (i64, usize) {
+    match s {
+        [b'-', rest @ ..] => {
+            let (v, n) = simple_strtoull(rest);
+            ((v as i64).wrapping_neg(), n + 1)
+        }
+        _ => {
+            let (v, n) = simple_strtoull(s);
+            (v as i64, n)
+        }
+    }
+}
+
+/// Whether `match_token()`'s `%d` matches the whole of `s` (what follows `key=`).
+pub fn match_pattern_d(s: &[u8]) -> bool {
+    let (_, used) = simple_strtol(s);
+    used != 0 && used == s.len()
+}
+
+/// Whether `match_token()`'s `%u` matches the whole of `s`.
+pub fn match_pattern_u(s: &[u8]) -> bool {
+    let (_, used) = simple_strtoull(s);
+    used != 0 && used == s.len()
+}
+
+/// `NUMBER_BUF_LEN` of `lib/parser.c`.
+const NUMBER_BUF_LEN: usize = 24;
+
+/// `match_int()` on an argument `match_token()` matched: `-ERANGE` for text of 24 bytes
+/// or more or a value outside `int`, `-EINVAL` if nothing parses.
+pub fn match_number_int(s: &[u8]) -> Result<i32, ParseError> {
+    if s.len() >= NUMBER_BUF_LEN {
+        return Err(ParseError::Range);
+    }
+    let (value, used) = simple_strtol(s);
+    if used == 0 {
+        return Err(ParseError::Invalid);
+    }
+    i32::try_from(value).map_err(|_| ParseError::Range)
+}
+
+/// `match_u64()`: `kstrtoull(s, 0)`.
+pub fn match_u64(s: &[u8]) -> Result<u64, ParseError> {
+    kstrtoull(s, 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,6 +352,42 @@ mod tests {
         );
         assert_eq!(key_value(b"a=b=c"), Some((&b"a"[..], &b"b=c"[..])));
         assert_eq!(key_value(b"novalue"), None);
+    }
+
+    #[test]
+    fn vsscanf_conversions() {
+        assert_eq!(scan_ulong(b" 12 34"), Some((12, &b" 34"[..])));
+        assert_eq!(scan_ulong(b"\t7x"), Some((7, &b"x"[..])));
+        assert_eq!(scan_ulong(b"-1"), None);
+        assert_eq!(scan_ulong(b""), None);
+        assert_eq!(scan_ulong(b"18446744073709551616"), Some((0, &b""[..])));
+        assert_eq!(scan_int(b"-5:O"), Some((-5, &b":O"[..])));
+        assert_eq!(scan_int(b" 3:A"), Some((3, &b":A"[..])));
+        assert_eq!(scan_int(b"-"), None);
+        assert_eq!(scan_int(b"4294967297"), Some((1, &b""[..])));
+        assert_eq!(skip_spaces(b"\x0b\xa0 a"), b"a");
+    }
+
+    #[test]
+    fn match_token_numbers() {
+        assert!(match_pattern_d(b"-3"));
+        assert!(match_pattern_d(b"-"));
+        assert!(match_pattern_d(b"0x1f"));
+        assert!(!match_pattern_d(b""));
+        assert!(!match_pattern_d(b"1a"));
+        assert!(!match_pattern_d(b"08"));
+        assert!(match_pattern_u(b"12"));
+        assert!(!match_pattern_u(b"-1"));
+        assert_eq!(match_number_int(b"-"), Ok(0));
+        assert_eq!(match_number_int(b"0x10"), Ok(16));
+        assert_eq!(match_number_int(b"2147483648"), Err(ParseError::Range));
+        assert_eq!(match_number_int(b"-2147483648"), Ok(i32::MIN));
+        assert_eq!(
+            match_number_int(b"000000000000000000000001"),
+            Err(ParseError::Range)
+        );
+        assert_eq!(match_u64(b"0x10"), Ok(16));
+        assert_eq!(match_u64(b"abc"), Err(ParseError::Invalid));
     }
 
     #[test]

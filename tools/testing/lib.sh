@@ -48,3 +48,25 @@ check_fails() {
 		printf '%s\n' "$out" | sed 's/^/    # /' | head -n 10
 	fi
 }
+
+# unload_target_stack IMPL: in the guest, remove what targetcli leaves in configfs (the
+# fabric directories) and unload target_core_mod with every module that uses it, one
+# result per module.
+unload_target_stack() {
+	local impl=$1 d m users pass
+	for d in /sys/kernel/config/target/*/; do
+		case $d in */core/) continue ;; esac
+		rmdir "$d/discovery_auth" 2>/dev/null
+		rmdir "$d" 2>/dev/null
+	done
+	for pass in 1 2 3 4; do
+		users=$(awk '$1 == "target_core_mod" {print $4}' /proc/modules | tr ',' ' ' | tr -d -)
+		for m in $users; do
+			check "[$impl] rmmod $m" rmmod "$m"
+		done
+		[ -z "$users" ] && break
+	done
+	if grep -q '^target_core_mod ' /proc/modules; then
+		check "[$impl] rmmod target_core_mod" rmmod target_core_mod
+	fi
+}

@@ -19,10 +19,18 @@ rec() { # rec LABEL FILE: the file's content, labelled, into the comparison reco
 check "[$impl] modprobe target_core_mod" modprobe target_core_mod
 check "[$impl] mkdir an rd_mcp HBA and a device" mkdir -p $D
 rec "info of a new device" $D/info
+# pr/, alua/, statistics/ and lba_map of a device never enabled (creation_time is 0
+# jiffies then, so even it is the same on both).
+for f in $(cd $D && find pr alua statistics lba_map -type f | sort); do
+	rec "$f of a new device" $D/$f
+done
 check_eq "[$impl] a new device is not enabled" 0 "$(cat $D/enable)"
 check_eq "[$impl] a new device has no alias" "" "$(cat $D/alias)"
 check_eq "[$impl] a new device has no udev_path" "" "$(cat $D/udev_path)"
 check_fails "[$impl] enable needs rd_pages" "Invalid argument" put 1 $D/enable
+rec "statistics/scsi_dev/indx after a failed enable" $D/statistics/scsi_dev/indx
+check_fails "[$impl] alua_access_state needs an enabled device" "No such device" \
+	put 1 $D/alua/default_tg_pt_gp/alua_access_state
 check_fails "[$impl] enable takes only 1" "Invalid argument" put 0 $D/enable
 check_fails "[$impl] control is write-only" "Permission denied" cat $D/control
 check_fails "[$impl] dbroot is frozen while a device exists" "Invalid argument" put /tmp $T/dbroot
@@ -50,6 +58,98 @@ try_store() { # try_store VALUE FILE
 		cat "$2"
 	} >>"$OUT/device-$impl.txt" 2>&1
 }
+# try_store1 VALUE FILE: as try_store, but VALUE (and a newline) in one write(), which
+# multi-line values need (bash's echo writes line by line).
+try_store1() {
+	{
+		echo "== write $1 > ${2#$D/}"
+		/usr/bin/printf '%s\n' "$1" 2>&1 >"$2" | sed 's/^.*write error: //'
+		cat "$2"
+	} >>"$OUT/device-$impl.txt" 2>&1
+}
+for f in $(cd $D && find statistics -type f ! -name creation_time | sort); do
+	rec "$f after enable" $D/$f
+done
+check "[$impl] creation_time is set at enable" test "$(cat $D/statistics/scsi_lu/creation_time)" -gt 0
+check_fails "[$impl] mkdir in statistics/" "Function not implemented" mkdir $D/statistics/x
+check_fails "[$impl] rmdir of default_tg_pt_gp" "Operation not permitted" \
+	rmdir $D/alua/default_tg_pt_gp
+
+# pr/: APTPL metadata parsing and validation (no registration is visible until the
+# PR engine applies it).
+P=$D/pr/res_aptpl_metadata
+for md in "initiator_node=iqn.1994-05.com.redhat:x,sa_res_key=0x1234,target_node=iqn.2003-01.org.t:1,tpgt=1,mapped_lun=0,target_lun=0" \
+	"initiator_node=i,target_node=t" "initiator_node=i,sa_res_key=0,target_node=t" \
+	"initiator_node=i,sa_res_key=abc,target_node=t" "initiator_node=i,sa_res_key=99999999999999999999,target_node=t" \
+	"initiator_node=i,sa_res_key=1,target_node=t,res_holder=1" \
+	"initiator_node=i,sa_res_key=1,target_node=t,res_holder=1,res_type=5,res_scope=0,res_all_tg_pt=1" \
+	"initiator_node=i,sa_res_key=1,target_node=t,res_holder=99999999999" \
+	"initiator_node=i,sa_res_key=1,target_node=t,res_holder=abc,tpgt=-,port_rtpi=0x10" \
+	"initiator_node=i,sa_res_key=1,target_node=t,mapped_lun=-1,target_lun=0x" \
+	"initiator_node=i,sa_res_key=1,target_node=t,mapped_lun=99999999999999999999" \
+	"initiator_node=i,sa_res_key=1,target_node=t,initiator_sid=0123456789abcdef0" \
+	"initiator_node=$(printf 'n%.0s' $(seq 300)),sa_res_key=1,target_node=t" \
+	"initiator_node=,sa_res_key=1,target_node=t" "bogus" "
+initiator_node=i
+sa_res_key=2
+target_node=t
+"; do
+	try_store1 "$md" $P
+done
+for f in $(ls $D/pr); do rec "pr/$f after APTPL metadata" $D/pr/$f; done
+
+# alua/: target port groups.
+TG=$D/alua/default_tg_pt_gp
+for args in "4 alua_access_type" "x alua_access_type" "1 alua_access_type" "3 alua_access_type" \
+	"10001 nonop_delay_msecs" "10000 nonop_delay_msecs" "30001 trans_delay_msecs" \
+	"0 trans_delay_msecs" "256 implicit_trans_secs" "255 implicit_trans_secs" \
+	"2 preferred" "1 preferred" "2 alua_write_metadata" "-1 alua_write_metadata" \
+	"0 alua_write_metadata" "2 alua_support_offline" "x alua_support_offline" \
+	"0 alua_support_offline" "1 alua_support_offline" "1 alua_support_lba_dependent" \
+	"3 alua_access_status" "4294967298 alua_access_status" "0 alua_access_status" \
+	"5 tg_pt_gp_id" "1 alua_access_state" "4 alua_access_state" "7 alua_access_state" \
+	"x alua_access_state" "15 alua_access_state" "14 alua_access_state" \
+	"0 alua_support_active_nonoptimized" "1 alua_access_state" \
+	"1 alua_support_active_nonoptimized" "2 alua_access_type" "0 alua_access_state" \
+	"1 alua_access_type" "4 alua_access_state" "3 alua_access_type" "0 alua_access_state" \
+	"0 alua_support_lba_dependent"; do
+	set -- $args
+	try_store "$1" $TG/$2
+done
+check "[$impl] mkdir alua/foo alua/bar alua/baz" mkdir $D/alua/foo $D/alua/bar $D/alua/baz
+for f in $(ls $D/alua/foo); do rec "alua/foo/$f of a new group" $D/alua/foo/$f; done
+for args in "1 foo/alua_access_state" "1 foo/alua_access_status" "0 foo/alua_support_standby" \
+	"1 foo/alua_access_type" "3 foo/alua_access_type" "0 foo/tg_pt_gp_id" "7 foo/tg_pt_gp_id" \
+	"1 bar/tg_pt_gp_id" "0x10000 bar/tg_pt_gp_id" "x bar/tg_pt_gp_id" "7 bar/tg_pt_gp_id" \
+	"0 baz/tg_pt_gp_id" "1 foo/alua_access_state" "2 foo/alua_access_status" \
+	"0 foo/alua_support_standby"; do
+	set -- $args
+	try_store "$1" $D/alua/$2
+done
+for f in $(ls $D/alua/foo); do rec "alua/foo/$f after stores" $D/alua/foo/$f; done
+
+# lba_map: the referrals map; writing one makes every group with an ID support LBA
+# dependent.
+for m in "x" "512 8
+0 1023" "512 8
+0 1023 0:X" "512 8
+0 1023 0:O 1:A
+1024 2047 0:S" "512 8
+0 1023 0:O 0:A" "512 8
+0 1023 0:O 1:A
+1024 2047 7:S 1:U" "512 8
+0 1023 0:O 0:A
+1024 2047 1:S" "512 8" "" "4294967297 8
+99999999999999999999 1 -1:O 2147483648:U" "1,2
+3 4 5:O"; do
+	try_store1 "$m" $D/lba_map
+	for g in default_tg_pt_gp foo bar; do
+		rec "alua/$g/alua_support_lba_dependent" $D/alua/$g/alua_support_lba_dependent
+	done
+done
+check "[$impl] lba_map with two port groups" sh -c "/usr/bin/printf '512 8\n0 1023 0:O 1:A\n1024 2047 0:S 1:U\n' >$D/lba_map"
+rec "lba_map" $D/lba_map
+
 A=$D/attrib
 for f in $(ls $A); do rec "attrib/$f after enable" $A/$f; done
 try_store 1 $A/emulate_model_alias
@@ -72,6 +172,8 @@ for args in "0 emulate_dpo" "0 emulate_fua_read" "1 emulate_write_cache" "off em
 	try_store "$1" $A/$2
 done
 rec "info with queue_depth 64" $D/info
+for f in $(ls $D/pr); do rec "pr/$f without PR emulation" $D/pr/$f; done
+try_store "garbage" $D/pr/res_aptpl_metadata
 for f in $(ls $A); do rec "attrib/$f after stores" $A/$f; done
 check "[$impl] attrib stores recorded" test -s "$OUT/device-$impl.txt"
 
@@ -100,6 +202,18 @@ check_fails "[$impl] vpd_unit_serial of 254 characters" "Value too large" \
 for f in vendor_id product_id revision company_id vpd_unit_serial; do
 	rec "wwn/$f after stores" $W/$f
 done
+rec "statistics/scsi_lu/lu_name with a unit serial" $D/statistics/scsi_lu/lu_name
+for f in vend prod rev; do rec "statistics/scsi_lu/$f after stores" $D/statistics/scsi_lu/$f; done
+
+# alua_write_metadata: a transition writes <dbroot>/alua/tpgs_<unit serial>/<group>.
+db=$(cat $T/dbroot)
+try_store 1 $D/alua/foo/alua_write_metadata
+try_store 0 $D/alua/foo/alua_access_state
+check "[$impl] a metadata directory" mkdir -p "$db/alua/tpgs_3d0a8e1c-1234"
+try_store 1 $D/alua/foo/alua_access_state
+rec "ALUA metadata of foo" "$db/alua/tpgs_3d0a8e1c-1234/foo"
+rm -rf "$db/alua"
+check "[$impl] rmdir the target port groups" rmdir $D/alua/foo $D/alua/bar $D/alua/baz
 
 N=$T/core/rd_mcp_0/null1
 check "[$impl] mkdir a nullio device" mkdir $N
@@ -108,6 +222,7 @@ check "[$impl] control rd_pages=0x100 rd_nullio=1" put "rd_pages=0x100
 rd_nullio=1" $N/control
 check "[$impl] enable the nullio device" put 1 $N/enable
 rec "info of an enabled nullio device (second rd_dev_id)" $N/info
+for f in inst indx; do rec "statistics/scsi_dev/$f of the second device" $N/statistics/scsi_dev/$f; done
 rec "default_lu_gp members with two devices" $G/members
 try_store NULL $D/alua_lu_gp
 rec "members after the first device left" $G/members
@@ -117,9 +232,11 @@ rec "members after it rejoined" $G/members
 Z=$T/core/rd_mcp_0/zero
 check "[$impl] mkdir a device" mkdir $Z
 rec "alua_lu_gp of a device never enabled" $Z/alua_lu_gp
+rec "statistics/scsi_dev/indx of a device never enabled" $Z/statistics/scsi_dev/indx
 try_store NULL $Z/alua_lu_gp
 check "[$impl] control rd_pages=0" put rd_pages=0 $Z/control
 check_fails "[$impl] zero pages are refused" "Invalid argument" put 1 $Z/enable
+rec "statistics/scsi_dev/indx after a failed enable" $Z/statistics/scsi_dev/indx
 # rd_pages=-1 is 2^32 - 1 pages. The C LIO refuses it too, but its kcalloc() of the
 # table array trips a WARNING in the page allocator first (a C defect), so only
 # lio-rs is held to refusing it quietly here.

@@ -81,6 +81,7 @@ fn port(cfg: u8) -> PortInfo<'static> {
         tg_pt_gp: (cfg & 0x80 == 0).then_some(TgPtGp {
             tg_pt_gp_id: 0,
             alua_access_type: 0x30,
+            ..TgPtGp::DEFAULT
         }),
         lun_access_ro: cfg & 0x10 != 0,
         max_data_sg_nents: if cfg & 0x40 != 0 { 256 } else { 0 },

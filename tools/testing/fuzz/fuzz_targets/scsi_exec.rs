@@ -20,7 +20,7 @@
 use core::cell::RefCell;
 use libfuzzer_sys::fuzz_target;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 // The files sit side by side at the crate root, as in target_core_mod.
 #[path = "../../../../drivers/target/cdb.rs"]
@@ -37,6 +37,8 @@ mod sense;
 mod spc;
 #[path = "../../../../drivers/target/ua.rs"]
 mod ua;
+#[path = "../../../../drivers/target/xcopy.rs"]
+mod xcopy;
 
 use exec::{CmdContext, CmdData, Medium, PrContext, EXEC_SCRATCH_LEN};
 use pr::{PrEvents, PrNexus, PrOutCmd, PrRegistration, PrState, PR_OUT_HEAD};
@@ -88,6 +90,7 @@ fn port(cfg: u8) -> PortInfo<'static> {
         tg_pt_gp: Some(TgPtGp {
             tg_pt_gp_id: 0,
             alua_access_type: 0x30,
+            ..TgPtGp::DEFAULT
         }),
         lun_access_ro: cfg & 0x08 != 0,
         max_data_sg_nents: if cfg & 0x10 != 0 { 2 } else { 0 },
@@ -96,14 +99,33 @@ fn port(cfg: u8) -> PortInfo<'static> {
     }
 }
 
+/// A `RefCell` that is `Sync`, as a [`Medium`] must be.
+struct Shared<T>(Mutex<T>);
+
+impl<T> Shared<T> {
+    fn new(v: T) -> Self {
+        Self(Mutex::new(v))
+    }
+    fn borrow(&self) -> MutexGuard<'_, T> {
+        self.0.lock().unwrap()
+    }
+    fn borrow_mut(&self) -> MutexGuard<'_, T> {
+        self.0.lock().unwrap()
+    }
+}
+
 /// A medium that checks every request against the device's size.
 struct FuzzMedium {
-    stored: Mutex<Vec<u8>>,
+    stored: Shared<Vec<u8>>,
     capacity: u64,
     block_size: u64,
     writable: bool,
     ops: ExecCmdOps,
     changed: AtomicBool,
+    /// The command is a COMPARE AND WRITE: it must write under the CAW lock.
+    caw_cmd: bool,
+    /// The CAW lock is held.
+    caw_held: AtomicBool,
     fail: Option<SenseReason>,
 }
 
@@ -131,7 +153,7 @@ impl Medium for FuzzMedium {
         if let Some(r) = self.fail {
             return Err(r);
         }
-        let stored = self.stored.lock().unwrap();
+        let stored = self.stored.borrow();
         let mut chunk = [0u8; 512];
         let mut done = 0;
         while done < len {
@@ -156,11 +178,14 @@ impl Medium for FuzzMedium {
         self.check(pos, len as u64);
         assert!(data_off + len <= data.len());
         assert!(self.writable, "a write without data-out");
+        if self.caw_cmd {
+            assert!(self.caw_held.load(Ordering::Relaxed), "CAW writes unlocked");
+        }
         self.changed.store(true, Ordering::Relaxed);
         if let Some(r) = self.fail {
             return Err(r);
         }
-        let mut stored = self.stored.lock().unwrap();
+        let mut stored = self.stored.borrow_mut();
         let mut chunk = [0u8; 512];
         let mut done = 0;
         while done < len {
@@ -173,6 +198,17 @@ impl Medium for FuzzMedium {
             }
             done += n;
         }
+        Ok(())
+    }
+
+    fn with_caw_lock(&self, f: &mut dyn FnMut()) -> Result<(), SenseReason> {
+        assert!(self.caw_cmd, "CAW lock taken by another command");
+        assert!(
+            !self.caw_held.swap(true, Ordering::Relaxed),
+            "CAW lock taken twice"
+        );
+        f();
+        self.caw_held.store(false, Ordering::Relaxed);
         Ok(())
     }
 
@@ -296,12 +332,14 @@ fuzz_target!(|input: &[u8]| {
     };
     let capacity = dev.num_blocks() * u64::from(dev.block_size);
     let medium = FuzzMedium {
-        stored: Mutex::new(vec![0x11; (capacity as usize).min(STORED)]),
+        stored: Shared::new(vec![0x11; (capacity as usize).min(STORED)]),
         capacity,
         block_size: u64::from(dev.block_size),
         writable: false,
         ops,
         changed: AtomicBool::new(false),
+        caw_cmd: cdb.first() == Some(&cdb::COMPARE_AND_WRITE),
+        caw_held: AtomicBool::new(false),
         fail: (mode & 0x80 != 0).then_some(SenseReason::LogicalUnitCommunicationFailure),
     };
     let direction = match mode & 3 {
@@ -401,6 +439,17 @@ fuzz_target!(|input: &[u8]| {
                 || (opcode == cdb::REQUEST_SENSE && r.is_good()),
             "{r:?}"
         );
+    }
+    // MISCOMPARE only from a compare; COPY ABORTED only from EXTENDED COPY.
+    let opcode = cdb.first().copied().unwrap_or(0);
+    if r.reason == Some(SenseReason::MiscompareVerify) {
+        assert!(matches!(
+            opcode,
+            cdb::VERIFY | cdb::VERIFY_16 | cdb::COMPARE_AND_WRITE
+        ));
+    }
+    if r.reason == Some(SenseReason::CopyTargetDeviceNotReachable) {
+        assert_eq!(opcode, cdb::EXTENDED_COPY);
     }
     // The medium changes only on a writable LUN.
     if medium.changed.load(Ordering::Relaxed) {

@@ -22,6 +22,10 @@ pub mod spc;
 #[path = "../../../../drivers/target/ua.rs"]
 pub mod ua;
 
+/// `drivers/target/xcopy.rs`: EXTENDED COPY parsing, RECEIVE COPY RESULTS.
+#[path = "../../../../drivers/target/xcopy.rs"]
+pub mod xcopy;
+
 /// `drivers/target/exec.rs`: the command execution engine.
 #[path = "../../../../drivers/target/exec.rs"]
 pub mod exec;
@@ -29,3 +33,12 @@ pub mod exec;
 /// `drivers/target/pr.rs`: persistent reservations and SPC-2 RESERVE/RELEASE.
 #[path = "../../../../drivers/target/pr.rs"]
 pub mod pr;
+
+/// What the pure files reach as `super::lio::...` (in the kernel, target_core's `lio`).
+pub mod lio {
+    pub use crate::parse;
+}
+
+/// `drivers/target/fileio.rs`: fileio's configfs logic and enable-time decisions.
+#[path = "../../../../drivers/target/fileio.rs"]
+pub mod fileio;

@@ -1,0 +1,94 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest side of the tcm_loop I/O suite: targetcli makes a ramdisk LUN on a loopback
+# target; the LUN must be a working Linux disk (ext4 round trip with checksums, fio
+# randrw with crc32c verification at QD 16), LUNs hot-add and hot-remove, bad configfs
+# input is refused, and everything unloads. Runs against whichever modules `modprobe`
+# finds (lio-rs with --impl rust, the C LIO with --impl c).
+set -u
+. "$(dirname "$0")/../lib.sh"
+impl=${LIO_RS_IMPL:-?}
+cfs=/sys/kernel/config/target
+wwn=naa.50014050aabbcc01
+
+check "[$impl] targetcli creates a 64M ramdisk" targetcli /backstores/ramdisk create name=rd0 size=64M
+check "[$impl] targetcli creates a loopback target" targetcli /loopback create $wwn
+check "[$impl] targetcli maps the ramdisk as LUN 0" \
+	targetcli /loopback/$wwn/luns create /backstores/ramdisk/rd0
+
+# The block device of LUN N of our target (H:0:1:N below a tcm_loop adapter).
+disk_of_lun() {
+	local lun=$1 i d
+	for i in $(seq 100); do
+		for d in /sys/devices/tcm_loop_0/tcm_loop_adapter_*/host*/target*/*:"$lun"/block/*; do
+			if [ -e "$d" ]; then
+				echo "/dev/${d##*/}"
+				return 0
+			fi
+		done
+		sleep 0.1
+	done
+	return 1
+}
+
+if ! dev=$(disk_of_lun 0); then
+	not_ok "[$impl] LUN 0 appears as a SCSI disk"
+	exit 1
+fi
+ok "[$impl] LUN 0 appears as a SCSI disk ($dev)"
+check_eq "[$impl] the disk has 64 MiB" 67108864 "$(blockdev --getsize64 "$dev")"
+
+# ext4 round trip with checksums, across a remount.
+head -c 16M /dev/urandom >/tmp/pattern
+want=$(sha256sum </tmp/pattern)
+check "[$impl] mkfs.ext4 on the LUN" mkfs.ext4 -q -F "$dev"
+mkdir -p /tmp/mnt-lun0
+check "[$impl] mount the LUN" mount "$dev" /tmp/mnt-lun0
+cp /tmp/pattern /tmp/mnt-lun0/pattern && sync
+check "[$impl] umount after writing" umount /tmp/mnt-lun0
+echo 3 >/proc/sys/vm/drop_caches
+check "[$impl] mount again" mount "$dev" /tmp/mnt-lun0
+check_eq "[$impl] the file reads back with the same sha256" "$want" "$(sha256sum </tmp/mnt-lun0/pattern)"
+check "[$impl] umount" umount /tmp/mnt-lun0
+
+# fio: random read/write with crc32c verification at queue depth 16.
+check "[$impl] fio randrw verify=crc32c iodepth=16 passes" \
+	fio --name=verify --filename="$dev" --ioengine=libaio --direct=1 --rw=randrw \
+	--bs=4k --iodepth=16 --size=32M --verify=crc32c --do_verify=1 --verify_fatal=1 \
+	--output="$OUT/fio-verify.txt"
+
+# LUN hot add and remove.
+check "[$impl] targetcli creates a second ramdisk" targetcli /backstores/ramdisk create name=rd1 size=16M
+check "[$impl] targetcli maps it as LUN 1" targetcli /loopback/$wwn/luns create /backstores/ramdisk/rd1 lun=1
+if dev1=$(disk_of_lun 1); then
+	ok "[$impl] LUN 1 appears as a SCSI disk ($dev1)"
+else
+	not_ok "[$impl] LUN 1 appears as a SCSI disk"
+fi
+check "[$impl] targetcli deletes LUN 1" targetcli /loopback/$wwn/luns delete lun1
+gone=no
+for i in $(seq 50); do
+	if ! ls /sys/devices/tcm_loop_0/tcm_loop_adapter_*/host*/target*/*:1 >/dev/null 2>&1; then
+		gone=yes
+		break
+	fi
+	sleep 0.1
+done
+check_eq "[$impl] LUN 1's SCSI device is gone" yes "$gone"
+
+# Bad input is refused.
+tpg=$cfs/loopback/$wwn/tpgt_1
+dev_dir=$(readlink -f "$tpg"/lun/lun_0/*[!a-z_]* 2>/dev/null | head -n 1)
+check_fails "[$impl] rmdir of a linked device is refused" "busy" rmdir "$dev_dir"
+check_fails "[$impl] an FC nexus on a SAS port is refused" "Invalid argument" \
+	bash -c "echo fc.21000024ff314c48 > $tpg/nexus"
+check_fails "[$impl] tpgt_32 is refused" "Invalid argument" mkdir "$cfs/loopback/$wwn/tpgt_32"
+check_fails "[$impl] a lun directory without a number is refused" "Invalid argument" \
+	mkdir "$tpg/lun/lunx"
+check_fails "[$impl] rmmod target_core_mod while in use is refused" "in use" rmmod target_core_mod
+check_fails "[$impl] rmmod tcm_loop while its target exists is refused" "in use" rmmod tcm_loop
+
+check "[$impl] targetcli clearconfig" targetcli clearconfig confirm=True
+unload_target_stack "$impl"
+exit $((LIO_TESTS_FAILED > 0))
