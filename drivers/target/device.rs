@@ -15,7 +15,7 @@ use crate::lio::configfs::{configfs_default_groups, configfs_item_type, Group};
 use crate::lio::page::Page;
 use crate::lio::parse::{c_text, strstrip};
 use crate::lio::time;
-use crate::pr::{DevPrGroup, T10Pr};
+use crate::pr_configfs::{DevPrGroup, T10Pr};
 use crate::stat::{self, DevStatGroup, DevStats};
 use crate::transport::{copy_field, DevSnapshot};
 use crate::wwn::{T10Wwn, T10WwnState};
@@ -61,7 +61,7 @@ pub(crate) struct DeviceState {
     pub(crate) dev_index: u32,
     /// `creation_time`: jiffies at enable, 0 before.
     pub(crate) creation_time: u64,
-    /// `t10_pr`: persistent reservations.
+    /// `t10_pr`'s APTPL pre-registrations (the reservations are in [`DeviceCore::pr`]).
     pub(crate) pr: T10Pr,
     /// `t10_alua`: target port groups and the referrals map.
     pub(crate) alua: T10Alua,
@@ -82,6 +82,9 @@ pub struct DeviceCore {
     name: KVec<u8>,
     #[pin]
     pub(crate) state: Mutex<DeviceState>,
+    /// `t10_pr` and the SPC-2 reservation holder (`dev_reservation_lock`).
+    #[pin]
+    pub(crate) pr: Mutex<KBox<crate::pr::PrState>>,
     /// Command and task management counters (`num_cmds`, `read_bytes`, ...).
     pub(crate) stats: DevStats,
 }
@@ -222,6 +225,7 @@ impl SeDevice {
         let wwn = T10WwnState::new(hba.backend)?;
         let backend_dev = (hba.backend.alloc_device)()?;
         let dev_name = kvec_from(c_text(name.as_bytes()))?;
+        let pr = KBox::init(kernel::init::zeroed(), GFP_KERNEL)?;
         let default_tg_pt_gp = TgPtGpShared::new(b"default_tg_pt_gp")?;
         let alua = T10Alua::new(&default_tg_pt_gp)?;
         let core = Arc::pin_init(
@@ -244,6 +248,7 @@ impl SeDevice {
                     pr: T10Pr::default(),
                     alua,
                 }),
+                pr <- new_mutex!(pr),
                 stats: DevStats::default(),
             }? Error),
             GFP_KERNEL,

@@ -5,8 +5,10 @@
 //! the response. [`execute`] runs, in LIO's order: the CDB length check
 //! (`target_cmd_init_cdb()`), the write protection of the LUN
 //! (`transport_lookup_cmd_lun()`), `sbc_parse_cdb()` with `target_cmd_size_check()`, the
-//! unit attention check (`__target_execute_cmd()`), the command's handler (the SBC/SPC
-//! emulation of `sbc.rs`/`spc.rs`, or the backend through [`Medium`]), and the completion:
+//! unit attention check and the reservation conflict check (`__target_execute_cmd()`,
+//! `target_check_reservation()` of `pr.rs`), the command's handler (the SBC/SPC emulation
+//! of `sbc.rs`/`spc.rs`, the reservations of `pr.rs`, or the backend through [`Medium`]),
+//! and the completion:
 //! status, sense data (`transport_send_check_condition_and_sense()` /
 //! `translate_sense_reason()`), residual and data-in length (`target_complete_cmd*()`).
 //!
@@ -23,15 +25,19 @@
 //! **Not implemented yet** (they complete with CHECK CONDITION, ILLEGAL REQUEST, INVALID
 //! COMMAND OPERATION CODE, as an opcode LIO has no handler for, and are neither listed by
 //! REPORT SUPPORTED OPERATION CODES nor advertised by INQUIRY, see [`exec_view`]):
-//! PERSISTENT RESERVE IN/OUT, RESERVE/RELEASE (6/10) and REPORT REFERRALS. Neither are
-//! ALUA access state changes and checks (a LUN's group stays in the state it is given),
-//! reservation conflicts, task attributes (ACA) and protection information (PI is not
-//! generated, stripped or checked; RDPROTECT/WRPROTECT are only validated as LIO parses
-//! them).
+//! REPORT REFERRALS. Neither are ALUA access state changes and checks (a LUN's group
+//! stays in the state it is given), task attributes (ACA) and protection information (PI
+//! is not generated, stripped or checked; RDPROTECT/WRPROTECT are only validated as LIO
+//! parses them).
+//!
+//! PERSISTENT RESERVE IN/OUT, RESERVE/RELEASE (6/10) and the reservation conflicts run
+//! against the device's [`super::pr::PrState`] (see `pr.rs` for what differs from LIO),
+//! given with the I_T nexus in [`CmdContext::pr`].
 
-use super::cdb::{
-    put_unaligned_be32, Cdb, ScsiCdb, PERSISTENT_RESERVE_IN, PERSISTENT_RESERVE_OUT, RELEASE,
-    RELEASE_10, RESERVE, RESERVE_10, SAI_REPORT_REFERRALS, SERVICE_ACTION_IN_16,
+use super::cdb::{put_unaligned_be32, Cdb, ScsiCdb, SAI_REPORT_REFERRALS, SERVICE_ACTION_IN_16};
+use super::pr::{
+    check_reservation, pr_in, pr_out, scsi2_release, scsi2_reserve, PrEvents, PrInBuf, PrLock,
+    PrNexus, PrOutCmd, PR_OUT_HEAD,
 };
 use super::sbc::{
     sbc_compare, sbc_emulate_readcapacity, sbc_emulate_readcapacity_16, sbc_emulate_startstop,
@@ -209,6 +215,23 @@ pub(crate) struct CmdContext<'a> {
     pub(crate) direction: DmaDirection,
     /// Where emulated responses are built: at least [`EXEC_SCRATCH_LEN`] bytes.
     pub(crate) scratch: &'a mut [u8],
+    /// The device's reservations and the I_T nexus of the command. `None`: a command
+    /// without a session (LIO's `!cmd->se_sess`): no reservation conflicts, PERSISTENT
+    /// RESERVE IN/OUT fail with LOGICAL UNIT COMMUNICATION FAILURE, RESERVE/RELEASE
+    /// complete with GOOD and change nothing.
+    pub(crate) pr: Option<PrContext<'a>>,
+}
+
+/// What the reservations of a command need (see `pr.rs`).
+pub(crate) struct PrContext<'a> {
+    /// The device's [`super::pr::PrState`], under its lock.
+    pub(crate) state: &'a dyn PrLock,
+    /// The I_T nexus the command came in on.
+    pub(crate) nexus: PrNexus<'a>,
+    /// Where unit attentions for other I_T nexuses and APTPL updates go.
+    pub(crate) events: &'a mut dyn PrEvents,
+    /// `dev_attrib.force_pr_aptpl`.
+    pub(crate) force_aptpl: bool,
 }
 
 /// The response to a command, as the fabric sends it.
@@ -261,14 +284,7 @@ impl From<SenseReason> for Fail {
 /// for those that are not implemented yet).
 pub(crate) fn exec_implemented(execute: ExecuteCmd) -> bool {
     use ExecuteCmd as E;
-    !matches!(
-        execute,
-        E::EmulatePrIn
-            | E::EmulatePrOut
-            | E::Scsi2ReservationReserve
-            | E::Scsi2ReservationRelease
-            | E::EmulateReportReferrals
-    )
+    !matches!(execute, E::EmulateReportReferrals)
 }
 
 /// The `tcm_supported_opcodes[]` entries REPORT SUPPORTED OPERATION CODES lists: those
@@ -276,12 +292,6 @@ pub(crate) fn exec_implemented(execute: ExecuteCmd) -> bool {
 pub(crate) fn exec_rsoc_listed(descr: &TargetOpcodeDescriptor) -> bool {
     let sa = descr.service_action;
     match descr.opcode {
-        PERSISTENT_RESERVE_IN
-        | PERSISTENT_RESERVE_OUT
-        | RESERVE
-        | RESERVE_10
-        | RELEASE
-        | RELEASE_10 => false,
         SERVICE_ACTION_IN_16 => sa != u16::from(SAI_REPORT_REFERRALS),
         _ => true,
     }
@@ -289,17 +299,16 @@ pub(crate) fn exec_rsoc_listed(descr: &TargetOpcodeDescriptor) -> bool {
 
 /// The device and path as the engine presents them (lio-rs): the features whose commands
 /// are not implemented yet are off, so that INQUIRY and the VPD pages do not advertise
-/// them — no persistent reservations (PROTECT/SPC-3 reservations), no R_SUP/referrals —
-/// and their CDBs fail as LIO fails them with the feature off
-/// (`TCM_UNSUPPORTED_SCSI_OPCODE`). COMPARE AND WRITE (`emulate_caw`: MAXIMUM COMPARE AND
-/// WRITE LENGTH 1), EXTENDED COPY (`emulate_3pc`: 3PC) and the LUN's target port group
-/// (TPGS, the target port group designator) are shown as the device and LUN have them.
+/// them — no R_SUP/referrals — and their CDBs fail as LIO fails them with the feature off
+/// (`TCM_UNSUPPORTED_SCSI_OPCODE`). Persistent reservations (`emulate_pr`: PROTECT/SPC-3
+/// reservations), COMPARE AND WRITE (`emulate_caw`: MAXIMUM COMPARE AND WRITE LENGTH 1),
+/// EXTENDED COPY (`emulate_3pc`: 3PC) and the LUN's target port group (TPGS, the target
+/// port group designator) are shown as the device and LUN have them.
 pub(crate) fn exec_view<'a>(
     dev: &DeviceInfo<'a>,
     port: &PortInfo<'a>,
 ) -> (DeviceInfo<'a>, PortInfo<'a>) {
     let mut dev = *dev;
-    dev.emulate_pr = false;
     dev.lba_map = None;
     (dev, *port)
 }
@@ -419,11 +428,23 @@ fn run(
     }
     // __target_execute_cmd().
     ctx.ua.check(opcode)?;
+    // target_check_reservation().
+    if dev.emulate_pr && !dev.passthrough_pgr {
+        if let Some(pr) = ctx.pr.as_ref() {
+            let mut r = Ok(());
+            let direction = ctx.direction;
+            pr.state
+                .lock_pr(&mut |st| r = check_reservation(st, &pr.nexus, cdb, direction));
+            r?;
+        }
+    }
     let mut exec = Exec {
         dev: &dev,
         port: &port,
         ops,
         luns: ctx.luns,
+        cdb,
+        pr: ctx.pr.as_mut(),
         ua: &mut *ctx.ua,
         direction: ctx.direction,
         scratch: &mut *ctx.scratch,
@@ -474,6 +495,8 @@ struct Exec<'e, 'd> {
     port: &'e PortInfo<'d>,
     ops: ExecCmdOps,
     luns: &'e [u64],
+    cdb: &'e [u8],
+    pr: Option<&'e mut PrContext<'d>>,
     ua: &'e mut UaQueue,
     direction: DmaDirection,
     scratch: &'e mut [u8],
@@ -714,6 +737,42 @@ impl Exec<'_, '_> {
                 )?;
                 Ok(self.complete_with_length(len))
             }
+            (E::EmulatePrIn, C::PersistentReserveIn { service_action, .. }) => {
+                self.persistent_reserve_in(service_action)
+            }
+            (
+                E::EmulatePrOut,
+                C::PersistentReserveOut {
+                    service_action,
+                    scope_type,
+                    ..
+                },
+            ) => {
+                self.persistent_reserve_out(service_action, scope_type)?;
+                Ok(self.send(Response::None))
+            }
+            (E::Scsi2ReservationReserve, _) => {
+                // target_scsi2_reservation_reserve().
+                let byte1 = self.cdb.get(1).copied().unwrap_or(0);
+                if byte1 & 0x03 == 0x03 {
+                    return Err(SenseReason::UnsupportedScsiOpcode.into());
+                }
+                if let Some(pr) = self.pr.as_deref_mut() {
+                    let mut r = Err(SenseReason::LogicalUnitCommunicationFailure);
+                    pr.state
+                        .lock_pr(&mut |st| r = scsi2_reserve(st, &pr.nexus, byte1));
+                    r?;
+                }
+                Ok(self.send(Response::None))
+            }
+            (E::Scsi2ReservationRelease, _) => {
+                if let Some(pr) = self.pr.as_deref_mut() {
+                    let mut r = Err(SenseReason::LogicalUnitCommunicationFailure);
+                    pr.state.lock_pr(&mut |st| r = scsi2_release(st, &pr.nexus));
+                    r?;
+                }
+                Ok(self.send(Response::None))
+            }
             // `!cmd->execute_cmd` in __target_execute_cmd().
             _ => Err(SenseReason::LogicalUnitCommunicationFailure.into()),
         }
@@ -785,6 +844,61 @@ impl Exec<'_, '_> {
             done += n as u64;
         }
         Ok(())
+    }
+
+    /// `target_scsi3_emulate_pr_in()`, written straight into the data-in (zeros where
+    /// nothing is written), cut at the data length.
+    fn persistent_reserve_in(&mut self, sa: u8) -> Result<usize, Fail> {
+        let data_length = self.length.data_length;
+        let limit = if self.direction == DmaDirection::FromDevice {
+            self.data_length()
+        } else {
+            0
+        };
+        let passthrough = self.dev.passthrough_pgr;
+        let Some(pr) = self.pr.as_deref_mut() else {
+            return Err(SenseReason::LogicalUnitCommunicationFailure.into());
+        };
+        let mut out = DataIn {
+            data: &mut *self.data,
+            limit,
+        };
+        out.zero();
+        let mut r = Err(SenseReason::LogicalUnitCommunicationFailure);
+        pr.state
+            .lock_pr(&mut |st| r = pr_in(st, sa, data_length, passthrough, &mut out));
+        if let Some(len) = r? {
+            self.length.target_set_cmd_data_length(len);
+        }
+        if self.direction != DmaDirection::FromDevice {
+            return Ok(0);
+        }
+        Ok(self.data_length())
+    }
+
+    /// `target_scsi3_emulate_pr_out()`.
+    fn persistent_reserve_out(&mut self, sa: u8, scope_type: u8) -> Result<(), Fail> {
+        let mut head = [0u8; PR_OUT_HEAD];
+        self.data_out(0, &mut head);
+        let passthrough = self.dev.passthrough_pgr;
+        let data_length = self.length.data_length;
+        let Some(pr) = self.pr.as_deref_mut() else {
+            return Err(SenseReason::LogicalUnitCommunicationFailure.into());
+        };
+        let cmd = PrOutCmd {
+            sa,
+            scope_type,
+            data_length,
+            head,
+            force_aptpl: pr.force_aptpl,
+            passthrough,
+        };
+        let mut r = Err(SenseReason::LogicalUnitCommunicationFailure);
+        let events = &mut *pr.events;
+        let nexus = &pr.nexus;
+        pr.state
+            .lock_pr(&mut |st| r = pr_out(st, nexus, &cmd, &mut *events));
+        Ok(r?)
     }
 
     /// `sbc_compare_and_write()` + `compare_and_write_callback()`: under the CAW lock,
@@ -951,6 +1065,37 @@ impl Exec<'_, '_> {
     }
 }
 
+/// The data-in as PERSISTENT RESERVE IN writes it: bytes past `limit` are dropped.
+struct DataIn<'a> {
+    data: &'a mut dyn CmdData,
+    limit: usize,
+}
+
+impl DataIn<'_> {
+    /// Zeros the whole data-in, as LIO's zeroed buffers.
+    fn zero(&mut self) {
+        let mut off = 0;
+        while off < self.limit {
+            let n = (self.limit - off).min(CHUNK);
+            let copied = self.data.copy_in(off, ZEROS.get(..n).unwrap_or(&[]));
+            if copied == 0 {
+                break;
+            }
+            off += copied;
+        }
+    }
+}
+
+impl PrInBuf for DataIn<'_> {
+    fn put(&mut self, off: usize, bytes: &[u8]) {
+        if off >= self.limit {
+            return;
+        }
+        let n = (self.limit - off).min(bytes.len());
+        self.data.copy_in(off, bytes.get(..n).unwrap_or(&[]));
+    }
+}
+
 /// What a handler left for the data-in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Response {
@@ -966,12 +1111,13 @@ enum Response {
 mod tests {
     use super::super::cdb::{
         COMPARE_AND_WRITE, EXTENDED_COPY, INQUIRY, MAINTENANCE_IN, MAINTENANCE_OUT, MODE_SELECT,
-        MODE_SELECT_10, MODE_SENSE, MODE_SENSE_10, READ_10, READ_12, READ_16, READ_6,
-        READ_CAPACITY, RECEIVE_COPY_RESULTS, REPORT_LUNS, REQUEST_SENSE, START_STOP,
-        SYNCHRONIZE_CACHE, SYNCHRONIZE_CACHE_16, TEST_UNIT_READY, UNMAP, VERIFY, VERIFY_16,
-        WRITE_10, WRITE_12, WRITE_16, WRITE_6, WRITE_SAME, WRITE_SAME_16, WRITE_VERIFY,
-        WRITE_VERIFY_16,
+        MODE_SELECT_10, MODE_SENSE, MODE_SENSE_10, PERSISTENT_RESERVE_IN, PERSISTENT_RESERVE_OUT,
+        READ_10, READ_12, READ_16, READ_6, READ_CAPACITY, RECEIVE_COPY_RESULTS, RELEASE,
+        RELEASE_10, REPORT_LUNS, REQUEST_SENSE, RESERVE, RESERVE_10, START_STOP, SYNCHRONIZE_CACHE,
+        SYNCHRONIZE_CACHE_16, TEST_UNIT_READY, UNMAP, VERIFY, VERIFY_16, WRITE_10, WRITE_12,
+        WRITE_16, WRITE_6, WRITE_SAME, WRITE_SAME_16, WRITE_VERIFY, WRITE_VERIFY_16,
     };
+    use super::super::pr::PrState;
     use super::super::sense::{
         ABORTED_COMMAND, COPY_ABORTED, DATA_PROTECT, ILLEGAL_REQUEST, MISCOMPARE, NOT_READY,
         NO_SENSE, SAM_STAT_CHECK_CONDITION, UNIT_ATTENTION,
@@ -981,6 +1127,7 @@ mod tests {
         TARGET_UA_INTLCK_CTRL_NO_CLEAR, TPGS_IMPLICIT_ALUA,
     };
     use super::*;
+    use core::cell::RefCell;
     use std::sync::{Mutex, MutexGuard};
     use std::vec;
     use std::vec::Vec;
@@ -1257,6 +1404,7 @@ mod tests {
                 data_length: edtl,
                 direction: dir,
                 scratch: &mut scratch,
+                pr: None,
             };
             let mut data = VecData(data);
             let r = execute(&mut ctx, cdb, &mut data, &self.medium);
@@ -2203,6 +2351,14 @@ mod tests {
             (UNMAP, 0),
             (INQUIRY, 0),
             (MAINTENANCE_IN, 0x0c),
+            (PERSISTENT_RESERVE_IN, 0),
+            (PERSISTENT_RESERVE_IN, 3),
+            (PERSISTENT_RESERVE_OUT, 0),
+            (PERSISTENT_RESERVE_OUT, 7),
+            (RESERVE, 0),
+            (RESERVE_10, 0),
+            (RELEASE, 0),
+            (RELEASE_10, 0),
             (MAINTENANCE_IN, 0x0a),
             (MAINTENANCE_OUT, 0x0a),
             (COMPARE_AND_WRITE, 0),
@@ -2211,14 +2367,6 @@ mod tests {
         ] {
             assert!(listed.contains(&(op, sa)), "{op:#x}");
         }
-        for op in [
-            PERSISTENT_RESERVE_IN,
-            PERSISTENT_RESERVE_OUT,
-            RESERVE,
-            RELEASE_10,
-        ] {
-            assert!(listed.iter().all(|&(o, _)| o != op), "{op:#x}");
-        }
         assert!(!listed.contains(&(SERVICE_ACTION_IN_16, 0x13)));
         // One command: supported, or not.
         let (r, d) = lun.read_in(&rsoc(1, false, READ_10, 0, 64), 64);
@@ -2226,7 +2374,7 @@ mod tests {
         assert_eq!(&d[..4], &[0, 3, 0, 10]);
         assert_eq!(r.data_in, 14);
         let (_, d) = lun.read_in(&rsoc(2, false, PERSISTENT_RESERVE_IN, 0, 64), 64);
-        assert_eq!(d[1], 1);
+        assert_eq!(d[1], 3);
         let (_, d) = lun.read_in(&rsoc(1, false, COMPARE_AND_WRITE, 0, 64), 64);
         assert_eq!(d[1], 3);
         // SET TARGET PORT GROUPS needs explicit ALUA; COMPARE AND WRITE emulate_caw.
@@ -2573,15 +2721,7 @@ mod tests {
     #[test]
     fn commands_not_implemented_yet() {
         let mut lun = Lun::fileio();
-        let mut cdbs: Vec<Vec<u8>> = vec![
-            cdb10(PERSISTENT_RESERVE_IN, 0, 0, 0).to_vec(),
-            cdb10(PERSISTENT_RESERVE_OUT, 0, 0, 0).to_vec(),
-            cdb6(RESERVE, 0, 0, 0, 0).to_vec(),
-            cdb6(RELEASE, 0, 0, 0, 0).to_vec(),
-            cdb10(RESERVE_10, 0, 0, 0).to_vec(),
-            cdb10(RELEASE_10, 0, 0, 0).to_vec(),
-            cdb16(SERVICE_ACTION_IN_16, 0x13, 0, 0).to_vec(),
-        ];
+        let mut cdbs: Vec<Vec<u8>> = vec![cdb16(SERVICE_ACTION_IN_16, 0x13, 0, 0).to_vec()];
         // Unknown opcodes, as LIO.
         for op in [0x04u8, 0x3b, 0x4d, 0xa2, 0xc0, 0xff] {
             let mut c = vec![0u8; 16];
@@ -2621,6 +2761,7 @@ mod tests {
             data_length: 0,
             direction: DmaDirection::None,
             scratch: &mut scratch,
+            pr: None,
         };
         let r = check_condition(
             &mut ctx,
@@ -2645,6 +2786,7 @@ mod tests {
             data_length: 0,
             direction: DmaDirection::None,
             scratch: &mut scratch,
+            pr: None,
         };
         let r = check_condition(
             &mut ctx,
@@ -2676,6 +2818,7 @@ mod tests {
             data_length: 96,
             direction: FromDevice,
             scratch: &mut scratch,
+            pr: None,
         };
         let medium = MemMedium::new(ExecCmdOps::RD_MCP, BLOCKS as usize * BS);
         let mut data = VecData(vec![0xff; 96]);
@@ -2760,5 +2903,371 @@ mod tests {
                 assert_eq!(dir, FromDevice);
             }
         }
+    }
+
+    // Reservations: several I_T nexuses on one device.
+
+    const I0: &[u8] = b"iqn.1994-05.com.redhat:i0";
+    const I1: &[u8] = b"iqn.1994-05.com.redhat:i1";
+    const I2: &[u8] = b"iqn.1994-05.com.redhat:i2";
+
+    fn nexus(initiator: &'static [u8]) -> PrNexus<'static> {
+        PrNexus {
+            initiator,
+            isid: None,
+            proto_id: SCSI_PROTOCOL_ISCSI,
+            rtpi: 1,
+            tpgt: 1,
+            mapped_lun: 0,
+            target_lun: 0,
+        }
+    }
+
+    /// (initiator, ASC, ASCQ) of each unit attention established for another nexus.
+    type UaLog = Vec<(Vec<u8>, u8, u8)>;
+
+    struct LogEvents<'a>(&'a mut UaLog);
+
+    impl PrEvents for LogEvents<'_> {
+        fn unit_attention(&mut self, reg: &super::super::pr::PrRegistration, asc: u8, ascq: u8) {
+            self.0.push((reg.initiator().to_vec(), asc, ascq));
+        }
+    }
+
+    struct PrShared {
+        lun: Lun,
+        pr: RefCell<PrState>,
+        uas: UaLog,
+    }
+
+    impl PrShared {
+        fn new() -> Self {
+            Self {
+                lun: Lun::rd(),
+                pr: RefCell::new(PrState::new()),
+                uas: Vec::new(),
+            }
+        }
+
+        fn run(
+            &mut self,
+            who: &[u8],
+            cdb: &[u8],
+            dir: DmaDirection,
+            data: Vec<u8>,
+        ) -> (CmdResponse, Vec<u8>) {
+            let mut scratch = [0u8; EXEC_SCRATCH_LEN];
+            let mut ev = LogEvents(&mut self.uas);
+            let n = nexus(match who {
+                x if x == I0 => I0,
+                x if x == I1 => I1,
+                _ => I2,
+            });
+            let mut ctx = CmdContext {
+                dev: &self.lun.dev,
+                port: &self.lun.port,
+                prot: CmdProt::default(),
+                luns: &self.lun.luns,
+                ua: &mut self.lun.ua,
+                data_length: data.len() as u32,
+                direction: dir,
+                scratch: &mut scratch,
+                pr: Some(PrContext {
+                    state: &self.pr,
+                    nexus: n,
+                    events: &mut ev,
+                    force_aptpl: false,
+                }),
+            };
+            let mut data = VecData(data);
+            let r = execute(&mut ctx, cdb, &mut data, &self.lun.medium);
+            (r, data.0)
+        }
+
+        fn prin(&mut self, who: &[u8], sa: u8, alloc: u16) -> (CmdResponse, Vec<u8>) {
+            let a = alloc.to_be_bytes();
+            let cdb = [PERSISTENT_RESERVE_IN, sa, 0, 0, 0, 0, 0, a[0], a[1], 0];
+            self.run(who, &cdb, FromDevice, vec![0xee; usize::from(alloc)])
+        }
+
+        fn prout(&mut self, who: &[u8], sa: u8, ty: u8, key: u64, sa_key: u64) -> CmdResponse {
+            let mut param = vec![0u8; 24];
+            param[..8].copy_from_slice(&key.to_be_bytes());
+            param[8..16].copy_from_slice(&sa_key.to_be_bytes());
+            self.prout_param(who, sa, ty, param)
+        }
+
+        fn prout_param(&mut self, who: &[u8], sa: u8, ty: u8, param: Vec<u8>) -> CmdResponse {
+            let l = (param.len() as u32).to_be_bytes();
+            let cdb = [
+                PERSISTENT_RESERVE_OUT,
+                sa,
+                ty,
+                0,
+                0,
+                l[0],
+                l[1],
+                l[2],
+                l[3],
+                0,
+            ];
+            self.run(who, &cdb, ToDevice, param).0
+        }
+
+        fn keys(&mut self) -> (u32, Vec<u64>) {
+            let (r, d) = self.prin(I0, 0, 512);
+            assert!(r.is_good(), "{r:?}");
+            let n = u32::from_be_bytes(d[4..8].try_into().unwrap()) as usize;
+            let keys = d[8..8 + n]
+                .chunks(8)
+                .map(|c| u64::from_be_bytes(c.try_into().unwrap()))
+                .collect();
+            (u32::from_be_bytes(d[..4].try_into().unwrap()), keys)
+        }
+
+        fn read(&mut self, who: &[u8]) -> CmdResponse {
+            self.run(who, &cdb10(READ_10, 0, 0, 1), FromDevice, vec![0; BS])
+                .0
+        }
+
+        fn write(&mut self, who: &[u8]) -> CmdResponse {
+            self.run(who, &cdb10(WRITE_10, 0, 0, 1), ToDevice, vec![0x5a; BS])
+                .0
+        }
+    }
+
+    const RESERVATION_CONFLICT: u8 = 0x18;
+
+    #[test]
+    fn libiscsi_prin_read_keys_simple() {
+        let mut sh = PrShared::new();
+        let (r, d) = sh.prin(I0, 0, 16384);
+        assert!(r.is_good());
+        assert!(r.data_in >= 8);
+        let al = u32::from_be_bytes(d[4..8].try_into().unwrap()) as usize;
+        assert_eq!(al, r.data_in - 8);
+        assert_eq!(r.data_in, 8);
+        assert_eq!(r.length.residual_count, 16384 - 8);
+        // One registration: one key.
+        assert!(sh.prout(I0, 0x06, 0, 0, 0x1234).is_good());
+        let (r, d) = sh.prin(I0, 0, 16384);
+        assert_eq!(r.data_in, 16);
+        assert_eq!(&d[4..16], &[0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0x12, 0x34]);
+        // Truncated to the allocation length, ADDITIONAL LENGTH still the whole list.
+        let (r, d) = sh.prin(I0, 0, 8);
+        assert_eq!((r.data_in, d[7]), (8, 8));
+        // Allocation length below 8: INVALID FIELD IN CDB.
+        assert_eq!(kcq(&sh.prin(I0, 0, 4).0), INVALID_FIELD_CDB);
+    }
+
+    #[test]
+    fn libiscsi_prin_serviceaction_range() {
+        let mut sh = PrShared::new();
+        for sa in 0..4 {
+            let (r, _) = sh.prin(I0, sa, 16384);
+            assert!(r.is_good(), "{sa}");
+        }
+        for sa in 4..0x20 {
+            let (r, _) = sh.prin(I0, sa, 16384);
+            assert_eq!(kcq(&r), INVALID_FIELD_CDB, "{sa}");
+        }
+    }
+
+    #[test]
+    fn libiscsi_reserve6_simple_and_two_initiators() {
+        let mut sh = PrShared::new();
+        let tur = [TEST_UNIT_READY, 0, 0, 0, 0, 0];
+        let reserve = cdb6(RESERVE, 0, 0, 0, 0);
+        let release = cdb6(RELEASE, 0, 0, 0, 0);
+        assert!(sh.run(I0, &reserve, DmaDirection::None, vec![]).0.is_good());
+        assert!(sh.run(I0, &release, DmaDirection::None, vec![]).0.is_good());
+        // Reserved by I0: I1 conflicts but for INQUIRY and RELEASE.
+        assert!(sh.run(I0, &reserve, DmaDirection::None, vec![]).0.is_good());
+        assert!(sh.run(I0, &reserve, DmaDirection::None, vec![]).0.is_good());
+        let r = sh.run(I1, &tur, DmaDirection::None, vec![]).0;
+        assert_eq!((r.status, r.sense_length), (RESERVATION_CONFLICT, 0));
+        assert_eq!(sh.read(I1).status, RESERVATION_CONFLICT);
+        let r = sh.run(I1, &reserve, DmaDirection::None, vec![]).0;
+        assert_eq!(r.status, RESERVATION_CONFLICT);
+        assert!(sh
+            .run(I1, &inquiry(false, 0, 96), FromDevice, vec![0; 96])
+            .0
+            .is_good());
+        assert!(sh.run(I1, &release, DmaDirection::None, vec![]).0.is_good());
+        assert!(sh.pr.borrow().spc2_reserved());
+        assert!(sh.write(I0).is_good());
+        // PERSISTENT RESERVE IN/OUT conflict with an SPC-2 reservation.
+        assert_eq!(sh.prin(I0, 0, 64).0.status, RESERVATION_CONFLICT);
+        // RESERVE (10), RELEASE (10).
+        let release10 = cdb10(RELEASE_10, 0, 0, 0);
+        assert!(sh
+            .run(I0, &release10, DmaDirection::None, vec![])
+            .0
+            .is_good());
+        assert!(!sh.pr.borrow().spc2_reserved());
+        assert!(sh.run(I1, &tur, DmaDirection::None, vec![]).0.is_good());
+        let reserve10 = cdb10(RESERVE_10, 0, 0, 0);
+        assert!(sh
+            .run(I1, &reserve10, DmaDirection::None, vec![])
+            .0
+            .is_good());
+        assert_eq!(sh.read(I0).status, RESERVATION_CONFLICT);
+        // LongIO and obsolete bits.
+        let r = sh
+            .run(I1, &cdb6(RESERVE, 3, 0, 0, 0), DmaDirection::None, vec![])
+            .0;
+        assert_eq!(kcq(&r), INVALID_OPCODE);
+    }
+
+    #[test]
+    fn spc2_reserve_with_registrations() {
+        let mut sh = PrShared::new();
+        let reserve = cdb6(RESERVE, 0, 0, 0, 0);
+        assert!(sh.prout(I0, 0, 0, 0, 0xa).is_good());
+        // Registered, no reservation: RESERVE and RELEASE conflict, for everyone.
+        for who in [I0, I1] {
+            let r = sh.run(who, &reserve, DmaDirection::None, vec![]).0;
+            assert_eq!(r.status, RESERVATION_CONFLICT);
+        }
+        // The holder: GOOD, nothing changes.
+        assert!(sh.prout(I0, 1, PR_TYPE_WRITE_EXCLUSIVE, 0xa, 0).is_good());
+        assert!(sh.run(I0, &reserve, DmaDirection::None, vec![]).0.is_good());
+        assert!(!sh.pr.borrow().spc2_reserved());
+    }
+
+    const PR_TYPE_WRITE_EXCLUSIVE: u8 = 0x01;
+
+    #[test]
+    fn reservation_conflicts_per_type() {
+        // (type, I1 registered read, I1 write, I2 unregistered read, I2 write): allowed?
+        let table = [
+            (0x01, true, false, true, false),   // WE
+            (0x03, false, false, false, false), // EA
+            (0x05, true, true, true, false),    // WE_RO
+            (0x06, true, true, false, false),   // EA_RO
+            (0x07, true, true, true, false),    // WE_AR
+            (0x08, true, true, false, false),   // EA_AR
+        ];
+        for (ty, r1, w1, r2, w2) in table {
+            let mut sh = PrShared::new();
+            assert!(sh.prout(I0, 0, 0, 0, 0xa).is_good());
+            assert!(sh.prout(I1, 0, 0, 0, 0xb).is_good());
+            assert!(sh.prout(I0, 1, ty, 0xa, 0).is_good(), "{ty}");
+            let ok = |r: CmdResponse| match r.status {
+                0 => true,
+                RESERVATION_CONFLICT => false,
+                s => panic!("status {s:#x}"),
+            };
+            assert!(ok(sh.read(I0)) && ok(sh.write(I0)), "{ty}");
+            assert_eq!(ok(sh.read(I1)), r1, "{ty}");
+            assert_eq!(ok(sh.write(I1)), w1, "{ty}");
+            assert_eq!(ok(sh.read(I2)), r2, "{ty}");
+            assert_eq!(ok(sh.write(I2)), w2, "{ty}");
+            // Always allowed: TEST UNIT READY, INQUIRY, PERSISTENT RESERVE IN, REGISTER.
+            let tur = [TEST_UNIT_READY, 0, 0, 0, 0, 0];
+            assert!(ok(sh.run(I2, &tur, DmaDirection::None, vec![]).0));
+            assert!(ok(sh.prin(I2, 1, 64).0));
+            // RESERVE from a non-holder conflicts (all registrants: GOOD for I1).
+            let r = sh.prout(I1, 1, ty, 0xb, 0);
+            assert_eq!(ok(r), ty >= 7, "{ty}");
+            // READ RESERVATION: the holder's key (0 for all registrants) and type.
+            let (r, d) = sh.prin(I2, 1, 64);
+            assert_eq!(r.data_in, 24);
+            let key = u64::from_be_bytes(d[8..16].try_into().unwrap());
+            assert_eq!(key, if ty >= 7 { 0 } else { 0xa });
+            assert_eq!(d[21], ty);
+            // With emulate_pr off nothing conflicts and PR commands are unknown.
+            sh.lun.dev.emulate_pr = false;
+            assert!(ok(sh.write(I2)));
+            assert_eq!(kcq(&sh.prin(I0, 0, 64).0), INVALID_OPCODE);
+            sh.lun.dev.emulate_pr = true;
+        }
+    }
+
+    #[test]
+    fn persistent_reserve_out_service_actions() {
+        let mut sh = PrShared::new();
+        let (g0, keys) = sh.keys();
+        assert_eq!((g0, keys.len()), (0, 0));
+        // libiscsi ProutRegister.Simple: register, re-register with a wrong key fails,
+        // unregister.
+        assert!(sh.prout(I0, 0x06, 0, 0, 0x100).is_good());
+        assert_eq!(sh.keys(), (1, vec![0x100]));
+        assert_eq!(
+            sh.prout(I0, 0, 0, 0x101, 0x102).status,
+            RESERVATION_CONFLICT
+        );
+        assert!(sh.prout(I0, 0, 0, 0x100, 0).is_good());
+        assert_eq!(sh.keys(), (1, vec![]));
+        // REGISTER of an unregistered nexus with a key: conflict.
+        assert_eq!(sh.prout(I1, 0, 0, 0x5, 0x6).status, RESERVATION_CONFLICT);
+        assert!(sh.prout(I0, 0, 0, 0, 0xa).is_good());
+        assert!(sh.prout(I1, 0, 0, 0, 0xb).is_good());
+        assert!(sh.prout(I2, 0, 0, 0, 0xc).is_good());
+        assert_eq!(sh.keys(), (4, vec![0xa, 0xb, 0xc]));
+        // RESERVE needs the nexus's key; RELEASE of another's reservation is GOOD.
+        assert_eq!(sh.prout(I0, 1, 0x05, 0xb, 0).status, RESERVATION_CONFLICT);
+        assert!(sh.prout(I0, 1, 0x05, 0xa, 0).is_good());
+        assert!(sh.prout(I1, 2, 0x05, 0xb, 0).is_good());
+        assert!(sh.pr.borrow().holder().is_some());
+        // RELEASE with another type: conflict; then released, RESERVATIONS RELEASED for
+        // the other registrants of a registrants only reservation.
+        assert_eq!(sh.prout(I0, 2, 0x06, 0xa, 0).status, RESERVATION_CONFLICT);
+        assert!(sh.prout(I0, 2, 0x05, 0xa, 0).is_good());
+        assert_eq!(
+            sh.uas,
+            vec![(I1.to_vec(), 0x2a, 0x04), (I2.to_vec(), 0x2a, 0x04)]
+        );
+        sh.uas.clear();
+        // PREEMPT: I1 takes I0's reservation and registration.
+        assert!(sh.prout(I0, 1, 0x01, 0xa, 0).is_good());
+        assert!(sh.prout(I1, 4, 0x03, 0xb, 0xa).is_good());
+        assert_eq!(sh.keys(), (5, vec![0xb, 0xc]));
+        assert_eq!(
+            sh.uas,
+            vec![(I0.to_vec(), 0x2a, 0x05), (I2.to_vec(), 0x2a, 0x04)]
+        );
+        let (_, d) = sh.prin(I0, 1, 64);
+        assert_eq!((d[15], d[21]), (0xb, 0x03));
+        // I0 is gone: its commands conflict with the exclusive access reservation.
+        assert_eq!(sh.read(I0).status, RESERVATION_CONFLICT);
+        sh.uas.clear();
+        // CLEAR from a registrant: everything goes, RESERVATIONS PREEMPTED for the others.
+        assert!(sh.prout(I2, 3, 0, 0xc, 0).is_good());
+        assert_eq!(sh.keys(), (6, vec![]));
+        assert_eq!(sh.uas, vec![(I1.to_vec(), 0x2a, 0x03)]);
+        assert!(sh.pr.borrow().holder().is_none());
+        // CLEAR, RESERVE, RELEASE from an unregistered nexus: LIO's failures.
+        assert_eq!(sh.prout(I2, 3, 0, 0xc, 0).status, 0x02);
+        // Parameter list length and SPEC_I_PT checks.
+        let short = sh.prout_param(I0, 0, 0, vec![0; 23]);
+        assert_eq!(kcq(&short), PARAM_LIST_LENGTH);
+        let long = sh.prout_param(I0, 0, 0, vec![0; 32]);
+        assert_eq!(kcq(&long), PARAM_LIST_LENGTH);
+        let mut spec = vec![0u8; 24];
+        spec[20] = 0x08;
+        let r = sh.prout_param(I0, 1, 1, spec);
+        assert_eq!(kcq(&r), INVALID_FIELD_PARAM);
+        // Unknown service action.
+        assert_eq!(kcq(&sh.prout(I0, 0x10, 0, 0, 0)), INVALID_FIELD_CDB);
+        // A write protected LUN takes no PERSISTENT RESERVE OUT (it has data-out).
+        sh.lun.port.lun_access_ro = true;
+        assert_eq!(
+            sh.prout(I0, 0, 0, 0, 1).reason,
+            Some(SenseReason::WriteProtected)
+        );
+    }
+
+    #[test]
+    fn reservations_without_a_session() {
+        let mut lun = Lun::rd();
+        let (r, _) = lun.read_in(&[PERSISTENT_RESERVE_IN, 0, 0, 0, 0, 0, 0, 0, 64, 0], 64);
+        assert_eq!(kcq(&r), LUN_COMM_FAILURE);
+        let (r, _) = lun.run(&cdb6(RESERVE, 0, 0, 0, 0), DmaDirection::None, vec![]);
+        assert!(r.is_good());
+        // PGR passthrough: PERSISTENT RESERVE IN is left to a backend that has none.
+        let mut sh = PrShared::new();
+        sh.lun.dev.passthrough_pgr = true;
+        assert_eq!(kcq(&sh.prin(I0, 0, 64).0), INVALID_OPCODE);
     }
 }

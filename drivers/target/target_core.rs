@@ -37,6 +37,8 @@ mod cdb;
 #[allow(dead_code)]
 mod exec;
 #[allow(dead_code)]
+mod pr;
+#[allow(dead_code)]
 mod sbc;
 #[allow(dead_code)]
 mod sense;
@@ -55,7 +57,7 @@ mod device;
 mod fabric_configfs;
 mod fabric_registry;
 mod hba;
-mod pr;
+mod pr_configfs;
 mod rd;
 // The command path (lookup_lun, visible_luns) lands with the execution engine.
 #[allow(dead_code)]

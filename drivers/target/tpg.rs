@@ -469,6 +469,10 @@ impl SeSession {
     /// `LUN_RESET` from this nexus completed: it gets BUS DEVICE RESET FUNCTION OCCURRED
     /// on `unpacked_lun` (`target_ua_allocate_lun()` in `target_tmr_work()`).
     pub fn lun_reset(&self, unpacked_lun: u64) {
+        // core_tmr_lun_reset(): the SPC-2 reservation of the device goes.
+        if let Some(dev) = self.lookup_lun(unpacked_lun).and_then(|(l, _)| l.device()) {
+            dev.pr.lock().spc2_release();
+        }
         let mut queue = self.take_ua(unpacked_lun);
         queue.allocate(0x29, 0x03);
         self.put_ua(unpacked_lun, queue);

@@ -6,13 +6,18 @@
 //! through [`crate::exec::execute`] against the device's medium.
 
 use crate::device::DeviceCore;
-use crate::exec::{exec_view, execute, CmdContext, CmdData, CmdResponse, EXEC_SCRATCH_LEN};
+use crate::exec::{
+    exec_view, execute, CmdContext, CmdData, CmdResponse, PrContext, EXEC_SCRATCH_LEN,
+};
+use crate::lio::bytes::kvec_from;
+use crate::pr::{PrEvents, PrLock, PrNexus, PrRegistration, PrState};
 use crate::sbc::{CmdDataLength, CmdProt, DmaDirection};
 use crate::sense::{translate_sense_reason, SenseReason, TRANSPORT_SENSE_BUFFER};
 use crate::spc::{DeviceInfo, PortInfo, TgPtGp};
-use crate::tpg::SeSession;
+use crate::tpg::{SeSession, SeTpg};
 use crate::ua::UaQueue;
 use kernel::prelude::*;
+use kernel::sync::Mutex;
 
 /// The direction of a command's data, as the fabric received it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -212,7 +217,7 @@ impl SeSession {
             &dev,
             &port,
             self,
-            unpacked_lun,
+            (unpacked_lun, lun.unpacked_lun()),
             &luns,
             cdb,
             data,
@@ -228,7 +233,7 @@ fn execute_on_device(
     dev: &DeviceCore,
     port: &PortInfo<'_>,
     sess: &SeSession,
-    unpacked_lun: u64,
+    (unpacked_lun, target_lun): (u64, u64),
     luns: &[u64],
     cdb: &[u8],
     data: &mut dyn CmdData,
@@ -242,6 +247,8 @@ fn execute_on_device(
     let info = snap.device_info();
     let (info, port) = exec_view(&info, port);
     let mut ua = sess.take_ua(unpacked_lun);
+    let mut events = PrUaCollector(KVec::new());
+    let pr_lock = DevPr(&dev.pr);
     let mut ctx = CmdContext {
         dev: &info,
         port: &port,
@@ -251,10 +258,101 @@ fn execute_on_device(
         data_length,
         direction: direction.into(),
         scratch,
+        pr: Some(PrContext {
+            state: &pr_lock,
+            // The node ACL stands for the initiator port: no lio-rs fabric reports an
+            // ISID yet (`sess_get_initiator_sid()`).
+            nexus: PrNexus {
+                initiator: sess.node_acl().initiatorname(),
+                isid: None,
+                proto_id: port.proto_id,
+                rtpi: port.tpg_rtpi,
+                tpgt: port.tpgt,
+                mapped_lun: unpacked_lun,
+                target_lun,
+            },
+            events: &mut events,
+            force_aptpl: snap.attrib.force_pr_aptpl,
+        }),
     };
     let resp = execute(&mut ctx, cdb, data, &*medium);
     sess.put_ua(unpacked_lun, ua);
+    events.apply(sess.tpg());
     resp
+}
+
+/// The device's reservations under their mutex.
+struct DevPr<'a>(&'a Mutex<KBox<PrState>>);
+
+impl PrLock for DevPr<'_> {
+    fn lock_pr(&self, f: &mut dyn FnMut(&mut PrState)) {
+        let mut st = self.0.lock();
+        f(&mut st);
+    }
+}
+
+// SAFETY: `PrState` is made of integers, booleans and arrays of them: all zeros is a
+// valid value (the empty state, `PrState::new()`).
+unsafe impl kernel::init::Zeroable for PrState {}
+
+/// A unit attention the reservations established for another I_T nexus.
+struct PendingUa {
+    initiator: KVec<u8>,
+    rtpi: u16,
+    mapped_lun: u64,
+    asc: u8,
+    ascq: u8,
+}
+
+/// Collects the reservations' unit attentions while the device's reservations are locked;
+/// they are queued once the command's own unit attentions are back in place.
+struct PrUaCollector(KVec<PendingUa>);
+
+impl PrEvents for PrUaCollector {
+    fn unit_attention(&mut self, reg: &PrRegistration, asc: u8, ascq: u8) {
+        // Without memory the unit attention is lost, as LIO loses it when its
+        // allocation fails.
+        if let Ok(initiator) = kvec_from(reg.initiator()) {
+            let ua = PendingUa {
+                initiator,
+                rtpi: reg.rtpi(),
+                mapped_lun: reg.mapped_lun(),
+                asc,
+                ascq,
+            };
+            let _ = self.0.push(ua, GFP_KERNEL);
+        }
+    }
+
+    // APTPL metadata (`/var/target/pr/aptpl_<serial>`) is not written yet: see
+    // `pr::render_aptpl()`.
+}
+
+impl PrUaCollector {
+    /// `target_ua_allocate_lun()` for each collected unit attention. Registrations made
+    /// through other target ports than `tpg` are not reached yet (lio-rs has no lookup
+    /// of a device's ports by RTPI).
+    fn apply(&self, tpg: &SeTpg) {
+        for ua in self.0.iter().filter(|u| u.rtpi == tpg.rtpi()) {
+            let Some(acl) = tpg.find_acl(&ua.initiator) else {
+                continue;
+            };
+            let mut st = acl.state.lock();
+            if let Some(e) = st.ua.iter_mut().find(|e| e.lun == ua.mapped_lun) {
+                e.queue.allocate(ua.asc, ua.ascq);
+            } else {
+                let mut queue = UaQueue::new();
+                queue.allocate(ua.asc, ua.ascq);
+                let _ = st.ua.push(
+                    UaEntry {
+                        lun: ua.mapped_lun,
+                        queue,
+                    },
+                    GFP_KERNEL,
+                );
+            }
+        }
+    }
 }
 
 /// Unit attentions kept per I_T nexus and LUN.

@@ -9,11 +9,15 @@
 //!
 //! Input: byte 0 picks the device/port/backend configuration, byte 1 the CDB length
 //! (mod 33), byte 2 the direction and unit attentions, bytes 3-4 the expected data length
-//! (mod 16 KiB), then the CDB, then the data-out (repeated to the expected length).
+//! (mod 16 KiB; the top two bits of byte 4 pick the I_T nexus), then the CDB, then the
+//! data-out (repeated to the expected length). Before the command, the data-out's first
+//! 26-byte chunks also run as PERSISTENT RESERVE OUT or RESERVE/RELEASE from one of three
+//! I_T nexuses, so that the command meets registrations and reservations.
 
 #![no_main]
 #![allow(dead_code)]
 
+use core::cell::RefCell;
 use libfuzzer_sys::fuzz_target;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -23,6 +27,8 @@ use std::sync::{Mutex, MutexGuard};
 mod cdb;
 #[path = "../../../../drivers/target/exec.rs"]
 mod exec;
+#[path = "../../../../drivers/target/pr.rs"]
+mod pr;
 #[path = "../../../../drivers/target/sbc.rs"]
 mod sbc;
 #[path = "../../../../drivers/target/sense.rs"]
@@ -34,7 +40,8 @@ mod ua;
 #[path = "../../../../drivers/target/xcopy.rs"]
 mod xcopy;
 
-use exec::{CmdContext, CmdData, Medium, EXEC_SCRATCH_LEN};
+use exec::{CmdContext, CmdData, Medium, PrContext, EXEC_SCRATCH_LEN};
+use pr::{PrEvents, PrNexus, PrOutCmd, PrRegistration, PrState, PR_OUT_HEAD};
 use sbc::{CmdProt, DmaDirection, ExecCmdOps};
 use sense::SenseReason;
 use spc::{DeviceInfo, PortInfo, TgPtGp};
@@ -221,6 +228,68 @@ impl Medium for FuzzMedium {
     }
 }
 
+const INITIATORS: [&[u8]; 3] = [
+    b"iqn.1994-05.com.redhat:i0",
+    b"iqn.1994-05.com.redhat:i1",
+    b"naa.5001405f4e1d2c3b",
+];
+
+fn nexus(i: usize) -> PrNexus<'static> {
+    PrNexus {
+        initiator: INITIATORS[i % 3],
+        isid: (i % 3 == 1).then_some(&b"400001370000"[..]),
+        proto_id: if i % 3 == 2 { 6 } else { 5 },
+        rtpi: 1 + (i % 2) as u16,
+        tpgt: 1,
+        mapped_lun: 0,
+        target_lun: 0,
+    }
+}
+
+/// Unit attentions for other nexuses: only 2Ah conditions, for registrations.
+#[derive(Default)]
+struct Events(usize);
+
+impl PrEvents for Events {
+    fn unit_attention(&mut self, reg: &PrRegistration, asc: u8, ascq: u8) {
+        assert_eq!(asc, 0x2a);
+        assert!(matches!(ascq, 0x03..=0x05));
+        assert!(INITIATORS.contains(&reg.initiator()));
+        self.0 += 1;
+    }
+}
+
+/// Runs the payload's first chunks as reservation commands.
+fn prelude(st: &mut PrState, payload: &[u8], ev: &mut Events) {
+    for c in payload.chunks_exact(26).take(6) {
+        let n = nexus(usize::from(c[0]));
+        let mut head = [0u8; PR_OUT_HEAD];
+        head[..24].copy_from_slice(&c[2..26]);
+        // Small keys, so that some match.
+        head[..7].fill(0);
+        head[8..15].fill(0);
+        let r = match c[0] >> 5 {
+            0 => pr::scsi2_reserve(st, &n, c[1]),
+            1 => pr::scsi2_release(st, &n),
+            _ => pr::pr_out(
+                st,
+                &n,
+                &PrOutCmd {
+                    sa: c[1] & 0x07,
+                    scope_type: c[1] >> 4,
+                    data_length: 24,
+                    head,
+                    force_aptpl: false,
+                    passthrough: false,
+                },
+                ev,
+            ),
+        };
+        let _ = r;
+        assert!(st.registrations().iter().filter(|r| r.is_holder()).count() <= 1);
+    }
+}
+
 /// A data buffer that checks the engine stays inside it.
 struct FuzzData(Vec<u8>);
 
@@ -305,6 +374,10 @@ fuzz_target!(|input: &[u8]| {
         .map(|c| u64::from_be_bytes(c.try_into().unwrap_or([0; 8])))
         .collect();
     let mut scratch = vec![0u8; EXEC_SCRATCH_LEN];
+    let mut events = Events::default();
+    let mut st = PrState::new();
+    prelude(&mut st, payload, &mut events);
+    let pr_state = RefCell::new(st);
     let mut ctx = CmdContext {
         dev: &dev,
         port: &port,
@@ -314,6 +387,12 @@ fuzz_target!(|input: &[u8]| {
         data_length: edtl as u32,
         direction,
         scratch: &mut scratch,
+        pr: Some(PrContext {
+            state: &pr_state,
+            nexus: nexus(usize::from(*l1 >> 6)),
+            events: &mut events,
+            force_aptpl: mode & 0x10 != 0,
+        }),
     };
     let r = exec::execute(&mut ctx, cdb, &mut data, &medium);
 

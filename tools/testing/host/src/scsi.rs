@@ -30,6 +30,10 @@ pub mod xcopy;
 #[path = "../../../../drivers/target/exec.rs"]
 pub mod exec;
 
+/// `drivers/target/pr.rs`: persistent reservations and SPC-2 RESERVE/RELEASE.
+#[path = "../../../../drivers/target/pr.rs"]
+pub mod pr;
+
 /// What the pure files reach as `super::lio::...` (in the kernel, target_core's `lio`).
 pub mod lio {
     pub use crate::parse;
