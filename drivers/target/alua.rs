@@ -11,6 +11,7 @@ use crate::lio::configfs::{configfs_default_groups, configfs_item_type, Group, G
 use crate::lio::page::Page;
 use crate::lio::parse::{c_text, kstrtoul, scan_int, scan_ulong};
 use crate::lio::{time, vfs};
+use crate::spc::TgPtGp as PortTgPtGp;
 use core::fmt::Write;
 use kernel::new_mutex;
 use kernel::prelude::*;
@@ -378,11 +379,58 @@ impl TgPtGpShared {
         )
     }
 
-    /// The hook for fabric LUNs (`__target_attach_tg_pt_gp()`): `lun` joins the group.
-    #[allow(dead_code)] // Called by the fabric LUN code, to come.
+    /// `__target_attach_tg_pt_gp()`: `lun` joins the group.
     pub(crate) fn attach_lun(&self, lun: Arc<dyn TgPtGpLun>) -> Result {
         self.inner.lock().luns.push(lun, GFP_KERNEL)?;
         Ok(())
+    }
+
+    /// `__target_detach_tg_pt_gp()`: `lun` leaves the group.
+    pub(crate) fn detach_lun(&self, lun: &Arc<dyn TgPtGpLun>) {
+        crate::lio::vec::retain_unordered(&mut self.inner.lock().luns, |l| !Arc::ptr_eq(l, lun));
+    }
+
+    /// The group as a member LUN's port sees it (REPORT TARGET PORT GROUPS, INQUIRY).
+    pub(crate) fn port_view(&self) -> PortTgPtGp {
+        let s = self.inner.lock();
+        PortTgPtGp {
+            tg_pt_gp_id: s.id,
+            alua_access_type: s.access_type as u8,
+            alua_access_state: s.access_state as u8,
+            alua_supported_states: s.supported_states as u8,
+            alua_access_status: s.access_status as u8,
+            pref: s.pref != 0,
+            implicit_trans_secs: s.implicit_trans_secs.clamp(0, 255) as u8,
+        }
+    }
+
+    /// `core_alua_show_tg_pt_gp_info()` for a member LUN whose secondary state is
+    /// `offline` and `secondary_status`.
+    pub(crate) fn show_lun_info(
+        &self,
+        page: &mut Page<'_>,
+        offline: bool,
+        secondary_status: u32,
+    ) -> Result {
+        let s = self.inner.lock();
+        write!(
+            page,
+            "TG Port Alias: {}\nTG Port Group ID: {}\nTG Port Primary Access State: {}\n\
+             TG Port Primary Access Status: {}\nTG Port Secondary Access State: {}\n\
+             TG Port Secondary Access Status: {}\n",
+            self.name_str(),
+            s.id,
+            dump_state(s.access_state),
+            dump_status(s.access_status),
+            if offline { "Offline" } else { "None" },
+            dump_status(secondary_status as i32)
+        )?;
+        Ok(())
+    }
+
+    /// The directory's name.
+    pub(crate) fn name(&self) -> &[u8] {
+        &self.name
     }
 
     fn name_str(&self) -> &str {
@@ -1179,6 +1227,24 @@ impl TgPtGp {
 }
 
 impl T10Alua {
+    /// `dev->t10_alua.default_tg_pt_gp`, while it is on the list.
+    pub(crate) fn default_tg_pt_gp(&self) -> Option<Arc<TgPtGpShared>> {
+        self.tg_pt_gps
+            .iter()
+            .flatten()
+            .find(|g| g.name() == b"default_tg_pt_gp")
+            .cloned()
+    }
+
+    /// `core_alua_get_tg_pt_gp_by_name()`: a group with an ID called `name`.
+    pub(crate) fn tg_pt_gp_by_name(&self, name: &[u8]) -> Option<Arc<TgPtGpShared>> {
+        self.tg_pt_gps
+            .iter()
+            .flatten()
+            .find(|g| g.name() == name)
+            .cloned()
+    }
+
     /// The groups of this device whose ID is `id` (for a transition across an LU group).
     fn groups_with_id(&self, id: u16) -> Result<KVec<Arc<TgPtGpShared>>> {
         let mut v = KVec::new();

@@ -30,6 +30,7 @@
 
 use crate::device::SeDevice;
 use crate::fabric::TargetFabric;
+use crate::lio::bytes::kvec_from;
 use crate::lio::configfs::{
     configfs_default_groups, Group, GroupOperations, ItemType, LinkOperations,
 };
@@ -37,8 +38,8 @@ use crate::lio::page::Page;
 use crate::lio::parse::{c_text, kstrtobool, kstrtoul};
 use crate::lio::{cpu, errno};
 use crate::tpg::{
-    compl_affinity_is_valid, set_compl_affinity, MappedLun, SeLun, SeNodeAcl, SeTpg, SeWwn,
-    SE_COMPL_AFFINITY_CURR_CPU,
+    compl_affinity_is_valid, set_compl_affinity, LunMember, MappedLun, SeLun, SeNodeAcl, SeTpg,
+    SeWwn, SE_COMPL_AFFINITY_CURR_CPU,
 };
 use crate::{fabric_registry, lio::vec::retain_unordered};
 use core::fmt::Write;
@@ -407,12 +408,14 @@ impl GroupOperations for TpgLunDir {
         let lun = self.tpg.alloc_lun(unpacked_lun)?;
         let types = self.tpg.fabric.item_types();
         let dir_lun = lun.clone();
+        let dir_name = kvec_from(name.as_bytes())?;
         let res = Group::new_child(
             name,
             types.tpg_port,
             try_pin_init!(LunDir {
                 tpg: self.tpg.clone(),
                 lun: dir_lun,
+                name: dir_name,
                 statistics <- Group::new(kernel::c_str!("statistics"), types.tpg_port_stat, StatDir),
             }? Error),
         );
@@ -433,21 +436,16 @@ impl GroupOperations for TpgLunDir {
 pub struct LunDir {
     tpg: Arc<SeTpg>,
     lun: Arc<SeLun>,
+    /// The directory's name (`lun_N`), as target port group `members` list it.
+    name: KVec<u8>,
     #[pin]
     statistics: Group<StatDir>,
 }
 
 configfs_default_groups!(LunDir: statistics);
 
-/// `core_alua_dump_status()`.
-fn alua_status_name(status: u32) -> &'static str {
-    match status {
-        0 => "None",
-        1 => "Altered by Explicit STPG",
-        2 => "Altered by Implicit ALUA",
-        _ => "Unknown",
-    }
-}
+/// `TG_PT_GROUP_NAME_BUF`.
+const TG_PT_GROUP_NAME_BUF: usize = 256;
 
 impl LunDir {
     /// The LUN.
@@ -455,45 +453,56 @@ impl LunDir {
         &self.lun
     }
 
-    /// `alua_tg_pt_gp` (read): `core_alua_show_tg_pt_gp_info()`. Every LUN is in its
-    /// device's `default_tg_pt_gp` (ID 0, Active/Optimized): lio-rs has no other target
-    /// port group membership or ALUA state change yet.
+    /// `alua_tg_pt_gp` (read): `core_alua_show_tg_pt_gp_info()`.
     pub fn alua_tg_pt_gp_show(&self, page: &mut Page<'_>) -> Result {
         let st = self.lun.state.lock();
         if st.dev.is_none() {
             return Err(ENODEV);
         }
-        write!(
-            page,
-            "TG Port Alias: default_tg_pt_gp\nTG Port Group ID: 0\n\
-             TG Port Primary Access State: Active/Optimized\n\
-             TG Port Primary Access Status: None\n\
-             TG Port Secondary Access State: {}\n\
-             TG Port Secondary Access Status: {}\n",
-            if st.tg_pt_secondary_offline {
-                "Offline"
-            } else {
-                "None"
-            },
-            alua_status_name(st.tg_pt_secondary_stat)
-        )?;
-        Ok(())
+        match &st.tg_pt_gp {
+            Some(g) => g.show_lun_info(page, st.tg_pt_secondary_offline, st.tg_pt_secondary_stat),
+            None => Ok(()),
+        }
     }
 
-    /// `alua_tg_pt_gp` (write): only `default_tg_pt_gp` exists for now.
+    /// `alua_tg_pt_gp` (write): `core_alua_store_tg_pt_gp_info()`: the LUN moves to the
+    /// device's target port group of that name, or back to `default_tg_pt_gp` with
+    /// `NULL`.
     pub fn alua_tg_pt_gp_store(&self, input: &[u8]) -> Result {
-        if self.lun.state.lock().dev.is_none() {
+        let mut st = self.lun.state.lock();
+        let Some(dev) = st.dev.clone() else {
             return Err(ENODEV);
+        };
+        if input.len() > TG_PT_GROUP_NAME_BUF {
+            pr_err!("ALUA Target Port Group alias too large!\n");
+            return Err(EINVAL);
         }
         let name = crate::lio::parse::strstrip(c_text(input));
-        if name == b"default_tg_pt_gp" {
-            return Ok(());
+        let new = {
+            let dst = dev.state.lock();
+            if name == b"NULL" {
+                dst.alua.default_tg_pt_gp()
+            } else {
+                match dst.alua.tg_pt_gp_by_name(name) {
+                    Some(g) => Some(g),
+                    None => return Err(ENODEV),
+                }
+            }
+        };
+        let Some(new) = new else {
+            return Err(ENODEV);
+        };
+        let Some(member) = st.member.clone() else {
+            return Err(ENODEV);
+        };
+        new.attach_lun(member.clone())?;
+        if let Some(old) = st.tg_pt_gp.replace(new) {
+            old.detach_lun(&member);
         }
-        pr_err!(
-            "Unable to locate ALUA Target Port Group: {}\n",
-            kernel::str::BStr::from_bytes(name)
-        );
-        Err(ENODEV)
+        drop(st);
+        // __target_attach_tg_pt_gp(): INQUIRY DATA HAS CHANGED for whoever sees the LUN.
+        self.tpg.lun_ua_allocate(&self.lun, 0x3f, 0x03);
+        Ok(())
     }
 
     /// `alua_tg_pt_offline` (read).
@@ -599,8 +608,16 @@ impl LinkOperations for LunDir {
                 pr_err!("Port Symlink already exists\n");
                 return Err(EEXIST);
             }
+            // core_dev_add_lun(): the LUN joins the device's default target port group.
+            let member = LunMember::for_lun(&self.tpg, &self.name)?;
+            let group = dev.state.lock().alua.default_tg_pt_gp();
+            if let Some(g) = &group {
+                g.attach_lun(member.clone())?;
+            }
             dev.add_export();
             st.dev = Some(dev.core().clone());
+            st.tg_pt_gp = group;
+            st.member = Some(member);
         }
         self.tpg
             .luns_data_has_changed(Some(self.lun.unpacked_lun()));
@@ -611,7 +628,13 @@ impl LinkOperations for LunDir {
     /// `target_fabric_port_unlink()` + `core_dev_del_lun()`.
     fn drop_link(&self, dev: &SeDevice) {
         self.tpg.fabric.pre_unlink(&self.tpg, &self.lun);
-        self.lun.state.lock().dev = None;
+        {
+            let mut st = self.lun.state.lock();
+            st.dev = None;
+            if let (Some(g), Some(m)) = (st.tg_pt_gp.take(), st.member.take()) {
+                g.detach_lun(&m);
+            }
+        }
         dev.del_export();
         self.tpg.luns_data_has_changed(None);
         // Mapped LUNs of ACLs keep their links; they reach no device until relinked.

@@ -22,8 +22,8 @@ use core::fmt;
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::new_mutex;
 use kernel::prelude::*;
-use kernel::sync::Mutex;
 use kernel::str::CStr;
+use kernel::sync::Mutex;
 use target_core::backend_api::{CmdData, ExecCmdOps, Medium, SenseReason};
 use target_core::lio::file::{File, IoBuf, IoFlags, OpenFlags};
 

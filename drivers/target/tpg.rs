@@ -8,13 +8,16 @@
 //! directory and whoever uses it (sessions, the command path); the directories are in
 //! [`crate::fabric_configfs`].
 
+use crate::alua::{TgPtGpLun, TgPtGpShared};
 use crate::device::DeviceCore;
 use crate::fabric::{FabricPriv, TargetFabric};
 use crate::fabric_registry;
 use crate::lio::bytes::kvec_from;
+use crate::lio::page::Page;
 use crate::lio::vec::retain_unordered;
 use crate::transport::UaEntry;
 use crate::ua::UaQueue;
+use core::fmt::Write;
 use core::sync::atomic::{AtomicI32, Ordering};
 use kernel::new_mutex;
 use kernel::prelude::*;
@@ -228,6 +231,33 @@ impl SeTpg {
         }
     }
 
+    /// `core_scsi3_ua_allocate()` for every initiator that sees `lun`.
+    pub(crate) fn lun_ua_allocate(&self, lun: &Arc<SeLun>, asc: u8, ascq: u8) {
+        let st = self.state.lock();
+        for acl in st.acls.iter() {
+            let mut ast = acl.state.lock();
+            let seen = if ast.dynamic {
+                Some(lun.unpacked_lun)
+            } else {
+                ast.mapped
+                    .iter()
+                    .find(|m| Arc::ptr_eq(&m.lun, lun))
+                    .map(|m| m.mapped_lun)
+            };
+            let Some(seen) = seen else {
+                continue;
+            };
+            if let Some(e) = ast.ua.iter_mut().find(|e| e.lun == seen) {
+                e.queue.allocate(asc, ascq);
+            } else {
+                let mut queue = UaQueue::new();
+                queue.allocate(asc, ascq);
+                // Without memory the unit attention is lost, as in LIO.
+                let _ = ast.ua.push(UaEntry { lun: seen, queue }, GFP_KERNEL);
+            }
+        }
+    }
+
     /// `core_tpg_get_initiator_node_acl()`.
     pub(crate) fn find_acl(&self, initiatorname: &[u8]) -> Option<Arc<SeNodeAcl>> {
         self.state
@@ -303,6 +333,44 @@ pub(crate) struct LunState {
     pub(crate) tg_pt_secondary_stat: u32,
     /// `lun_tg_pt_secondary_write_md`.
     pub(crate) tg_pt_secondary_write_md: u32,
+    /// `lun_tg_pt_gp`: the target port group the LUN is in while linked.
+    pub(crate) tg_pt_gp: Option<Arc<TgPtGpShared>>,
+    /// The LUN's entry in that group's member list.
+    pub(crate) member: Option<Arc<dyn TgPtGpLun>>,
+}
+
+/// A LUN as a line of its target port group's `members`.
+pub(crate) struct LunMember {
+    fabric: &'static CStr,
+    wwn: KVec<u8>,
+    tag: u16,
+    dir_name: KVec<u8>,
+}
+
+impl LunMember {
+    pub(crate) fn for_lun(tpg: &SeTpg, dir_name: &[u8]) -> Result<Arc<dyn TgPtGpLun>> {
+        let m: Arc<dyn TgPtGpLun> = Arc::new(
+            LunMember {
+                fabric: tpg.fabric.name(),
+                wwn: kvec_from(tpg.wwn.name())?,
+                tag: tpg.tag,
+                dir_name: kvec_from(dir_name)?,
+            },
+            GFP_KERNEL,
+        )?;
+        Ok(m)
+    }
+}
+
+impl TgPtGpLun for LunMember {
+    /// `"<fabric>/<wwn>/tpgt_<tag>/<lun directory>\n"`.
+    fn write_member(&self, page: &mut Page<'_>) -> core::fmt::Result {
+        write!(page, "{}/", self.fabric)?;
+        page.write_bytes(&self.wwn)?;
+        write!(page, "/tpgt_{}/", self.tag)?;
+        page.write_bytes(&self.dir_name)?;
+        page.write_bytes(b"\n\0")
+    }
 }
 
 /// A LUN of a TPG (`struct se_lun`): `tpgt_N/lun/lun_N`, the target port of one device.
@@ -323,6 +391,8 @@ impl SeLun {
                     tg_pt_secondary_offline: false,
                     tg_pt_secondary_stat: 0,
                     tg_pt_secondary_write_md: 0,
+                    tg_pt_gp: None,
+                    member: None,
                 }),
             }),
             GFP_KERNEL,

@@ -13,7 +13,7 @@ use crate::lio::bytes::kvec_from;
 use crate::pr::{PrEvents, PrLock, PrNexus, PrRegistration, PrState};
 use crate::sbc::{CmdDataLength, CmdProt, DmaDirection};
 use crate::sense::{translate_sense_reason, SenseReason, TRANSPORT_SENSE_BUFFER};
-use crate::spc::{DeviceInfo, PortInfo, TgPtGp};
+use crate::spc::{DeviceInfo, PortInfo};
 use crate::tpg::{SeSession, SeTpg};
 use crate::ua::UaQueue;
 use kernel::prelude::*;
@@ -188,6 +188,7 @@ impl SeSession {
         let Some((lun, lun_ro)) = self.lookup_lun(unpacked_lun) else {
             return CmdResponse::failed(SenseReason::NonExistentLun, data_length, false);
         };
+        let tg_pt_gp = lun.state.lock().tg_pt_gp.as_ref().map(|g| g.port_view());
         let Some(dev) = lun.device() else {
             return CmdResponse::failed(SenseReason::NonExistentLun, data_length, false);
         };
@@ -205,9 +206,8 @@ impl SeSession {
             tpg_rtpi: tpg.rtpi(),
             tpgt: tpg.tag(),
             tpg_wwn: wwn,
-            // Every LUN is in default_tg_pt_gp (ID 0, implicit and explicit ALUA,
-            // Active/Optimized).
-            tg_pt_gp: Some(TgPtGp::DEFAULT),
+            // The LUN's target port group (`lun_tg_pt_gp`), as it is now.
+            tg_pt_gp,
             lun_access_ro: lun_ro,
             max_data_sg_nents: 0,
             sup_prot_ops: 0,

@@ -74,6 +74,36 @@ check "[$impl] fio randrw verify=crc32c iodepth=16 passes" \
 	--bs=4k --iodepth=16 --size=32M --verify=crc32c --do_verify=1 --verify_fatal=1 \
 	--output="$OUT/fio-verify.txt"
 
+# ALUA: the LUN is a member of its device's default_tg_pt_gp and can move to another
+# target port group, which REPORT TARGET PORT GROUPS then reports.
+rd0=$cfs/core/rd_mcp_0/rd0
+[ -d "$rd0" ] || rd0=$(ls -d $cfs/core/rd_mcp_*/rd0 | head -n 1)
+check_eq "[$impl] default_tg_pt_gp lists the LUN" "loopback/$wwn/tpgt_1/lun_0" \
+	"$(tr -d '\0' <"$rd0/alua/default_tg_pt_gp/members")"
+check "[$impl] mkdir alua/tgpt_b" mkdir "$rd0/alua/tgpt_b"
+check "[$impl] tgpt_b gets ID 7" bash -c "echo 7 > $rd0/alua/tgpt_b/tg_pt_gp_id"
+check "[$impl] the LUN moves to tgpt_b" \
+	bash -c "echo tgpt_b > $cfs/loopback/$wwn/tpgt_1/lun/lun_0/alua_tg_pt_gp"
+check_eq "[$impl] the LUN's alua_tg_pt_gp names tgpt_b" "TG Port Alias: tgpt_b" \
+	"$(head -n 1 "$cfs/loopback/$wwn/tpgt_1/lun/lun_0/alua_tg_pt_gp")"
+check_eq "[$impl] tgpt_b lists the LUN" "loopback/$wwn/tpgt_1/lun_0" \
+	"$(tr -d '\0' <"$rd0/alua/tgpt_b/members")"
+check_eq "[$impl] default_tg_pt_gp no longer lists it" "" \
+	"$(tr -d '\0' <"$rd0/alua/default_tg_pt_gp/members")"
+sg_rtpg "$dev" >"$OUT/sg_rtpg-ua.txt" 2>&1
+check "[$impl] the next command gets INQUIRY DATA HAS CHANGED" grep -q "Inquiry data has changed" \
+	"$OUT/sg_rtpg-ua.txt"
+sg_rtpg "$dev" >"$OUT/sg_rtpg-tgpt_b.txt" 2>&1
+check "[$impl] REPORT TARGET PORT GROUPS reports group 7" grep -q "target port group id : 0x7" \
+	"$OUT/sg_rtpg-tgpt_b.txt"
+check_fails "[$impl] an unknown group is refused" "No such device" \
+	bash -c "echo nosuch > $cfs/loopback/$wwn/tpgt_1/lun/lun_0/alua_tg_pt_gp"
+check "[$impl] NULL moves the LUN back" \
+	bash -c "echo NULL > $cfs/loopback/$wwn/tpgt_1/lun/lun_0/alua_tg_pt_gp"
+check_eq "[$impl] back in default_tg_pt_gp" "TG Port Alias: default_tg_pt_gp" \
+	"$(head -n 1 "$cfs/loopback/$wwn/tpgt_1/lun/lun_0/alua_tg_pt_gp")"
+check "[$impl] rmdir alua/tgpt_b" rmdir "$rd0/alua/tgpt_b"
+
 # LUN hot add and remove.
 check "[$impl] targetcli creates a second ramdisk" targetcli /backstores/ramdisk create name=rd1 size=16M
 check "[$impl] targetcli maps it as LUN 1" targetcli /loopback/$wwn/luns create /backstores/ramdisk/rd1 lun=1
@@ -139,6 +169,16 @@ check_fails "[$impl] a lun directory without a number is refused" "Invalid argum
 check_fails "[$impl] rmmod target_core_mod while in use is refused" "in use" rmmod target_core_mod
 check_fails "[$impl] rmmod tcm_loop while its target exists is refused" "in use" rmmod tcm_loop
 
-check "[$impl] targetcli clearconfig" targetcli clearconfig confirm=True
+# Teardown object by object, as a user undoing the setup would.
+check "[$impl] targetcli deletes the loopback target" targetcli /loopback delete $wwn
+check "[$impl] targetcli deletes rd1" targetcli /backstores/ramdisk delete rd1
+check "[$impl] targetcli deletes rd0" targetcli /backstores/ramdisk delete rd0
+# rtslib's clearconfig loads iscsi_target_mod (to clear discovery_auth): it needs that
+# module, which lio-rs does not have until the iSCSI fabric lands (issue 4).
+if modinfo iscsi_target_mod >/dev/null 2>&1; then
+	check "[$impl] targetcli clearconfig" targetcli clearconfig confirm=True
+else
+	echo "# [$impl] targetcli clearconfig skipped: no iscsi_target_mod module (issue 4)"
+fi
 unload_target_stack "$impl"
 exit $((LIO_TESTS_FAILED > 0))
