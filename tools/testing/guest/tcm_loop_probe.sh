@@ -62,5 +62,11 @@ else
 	ok "[$impl] iscsi-test-cu ran"
 fi
 cd /
-check "[$impl] targetcli clearconfig" targetcli clearconfig confirm=True
+check "[$impl] targetcli deletes the loopback target" targetcli /loopback delete naa.50014050aabbccdd
+check "[$impl] targetcli deletes the ramdisk" targetcli /backstores/ramdisk delete rd0
+# rtslib's clearconfig loads iscsi_target_mod: lio-rs has none until issue 4.
+if modinfo iscsi_target_mod >/dev/null 2>&1; then
+	check "[$impl] targetcli clearconfig" targetcli clearconfig confirm=True
+fi
+unload_target_stack "$impl"
 exit $((LIO_TESTS_FAILED > 0))
