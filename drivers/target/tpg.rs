@@ -27,7 +27,8 @@ pub struct SeWwn {
     pub(crate) fabric: &'static dyn TargetFabric,
     name: KVec<u8>,
     fabric_priv: FabricPriv,
-    /// `cmd_compl_affinity`: `SE_COMPL_AFFINITY_CURR_CPU` (-2) or a CPU.
+    /// `cmd_compl_affinity`: `SE_COMPL_AFFINITY_CPUID` (-1, the default, as in
+    /// `target_fabric_make_wwn()`), `SE_COMPL_AFFINITY_CURR_CPU` (-2) or a CPU.
     pub(crate) cmd_compl_affinity: AtomicI32,
 }
 
@@ -42,7 +43,7 @@ impl SeWwn {
                 fabric,
                 name: kvec_from(name.as_bytes())?,
                 fabric_priv,
-                cmd_compl_affinity: AtomicI32::new(SE_COMPL_AFFINITY_CURR_CPU),
+                cmd_compl_affinity: AtomicI32::new(SE_COMPL_AFFINITY_CPUID),
             },
             GFP_KERNEL,
         )?)
