@@ -6,7 +6,7 @@
 //! target/$fabric/                 FabricRoot     tfc_wwn_attrs (e.g. loopback: version)
 //! ├── discovery_auth/             FabricDiscovery
 //! └── $wwn/                       WwnDir
-//!     ├── fabric_statistics/      EmptyGroup
+//!     ├── fabric_statistics/      WwnStatDir     the fabric's groups (WwnStatGroup)
 //!     ├── param/                  WwnParamDir    cmd_completion_affinity, default_submit_type,
 //!     │                                          direct_submit_supported
 //!     └── tpgt_N/                 TpgDir         tfc_tpg_base_attrs, [enable], rtpi
@@ -19,7 +19,8 @@
 //!         ├── acls/               TpgAclsDir
 //!         │   └── $initiator/     NodeAclDir     tfc_tpg_nacl_base_attrs
 //!         │       ├── attrib/ auth/ param/       NodeAclSubDir (tfc_tpg_nacl_*_attrs)
-//!         │       ├── fabric_statistics/         EmptyGroup
+//!         │       ├── fabric_statistics/         NodeAclStatDir: the fabric's groups
+//!         │       │                              (NodeAclStatGroup)
 //!         │       └── lun_N/      MappedLunDir   write_protect; one symlink to a lun/lun_N
 //!         │           └── statistics/            StatDir
 //!         └── attrib/ auth/ param/               TpgSubDir (tfc_tpg_{attrib,auth,param}_attrs)
@@ -32,7 +33,7 @@ use crate::device::SeDevice;
 use crate::fabric::TargetFabric;
 use crate::lio::bytes::kvec_from;
 use crate::lio::configfs::{
-    configfs_default_groups, Group, GroupOperations, ItemType, LinkOperations,
+    configfs_default_groups, Group, GroupList, GroupOperations, ItemType, LinkOperations,
 };
 use crate::lio::page::Page;
 use crate::lio::parse::{c_text, kstrtobool, kstrtoul};
@@ -52,6 +53,56 @@ use kernel::sync::Arc;
 pub struct EmptyGroup;
 
 configfs_default_groups!(EmptyGroup:);
+
+/// `$wwn/fabric_statistics/`: the fabric's statistics groups of the WWN (LIO:
+/// `wwn->fabric_stat_group`, filled by `add_wwn_groups`).
+pub struct WwnStatDir {
+    groups: GroupList<WwnStatGroup>,
+}
+
+configfs_default_groups!(WwnStatDir: ; groups);
+
+/// One of the fabric's statistics groups in `$wwn/fabric_statistics/`.
+pub struct WwnStatGroup {
+    wwn: Arc<SeWwn>,
+}
+
+configfs_default_groups!(WwnStatGroup:);
+
+impl WwnStatGroup {
+    /// The WWN.
+    pub fn wwn(&self) -> &Arc<SeWwn> {
+        &self.wwn
+    }
+}
+
+/// `acls/$initiator/fabric_statistics/`: the fabric's statistics groups of a node ACL
+/// (LIO: `acl_fabric_stat_group`, filled by `fabric_init_nodeacl`).
+pub struct NodeAclStatDir {
+    groups: GroupList<NodeAclStatGroup>,
+}
+
+configfs_default_groups!(NodeAclStatDir: ; groups);
+
+/// One of the fabric's statistics groups in `acls/$initiator/fabric_statistics/`.
+pub struct NodeAclStatGroup {
+    tpg: Arc<SeTpg>,
+    acl: Arc<SeNodeAcl>,
+}
+
+configfs_default_groups!(NodeAclStatGroup:);
+
+impl NodeAclStatGroup {
+    /// The TPG.
+    pub fn tpg(&self) -> &Arc<SeTpg> {
+        &self.tpg
+    }
+
+    /// The node ACL.
+    pub fn acl(&self) -> &Arc<SeNodeAcl> {
+        &self.acl
+    }
+}
 
 /// A `statistics` directory: LIO refuses `mkdir` in it with `ENOSYS`.
 pub struct StatDir;
@@ -108,6 +159,7 @@ impl GroupOperations for FabricRoot {
         let fabric_priv = self.fabric.make_wwn(name)?;
         let wwn = SeWwn::new(self.fabric, name, fabric_priv)?;
         let types = self.fabric.item_types();
+        let stats = GroupList::new(types.wwn_stat_groups, || WwnStatGroup { wwn: wwn.clone() })?;
         Group::new_child(
             name,
             types.wwn,
@@ -115,7 +167,7 @@ impl GroupOperations for FabricRoot {
                 fabric_statistics <- Group::new(
                     kernel::c_str!("fabric_statistics"),
                     types.wwn_fabric_stats,
-                    EmptyGroup
+                    WwnStatDir { groups: stats }
                 ),
                 param <- Group::new(
                     kernel::c_str!("param"),
@@ -147,7 +199,7 @@ impl FabricDiscovery {
 pub struct WwnDir {
     wwn: Arc<SeWwn>,
     #[pin]
-    fabric_statistics: Group<EmptyGroup>,
+    fabric_statistics: Group<WwnStatDir>,
     #[pin]
     param: Group<WwnParamDir>,
 }
@@ -337,6 +389,26 @@ impl TpgDir {
             drop(st);
             self.tpg.fabric.enable_tpg(&self.tpg, false)?;
             self.tpg.state.lock().enabled = false;
+        }
+        Ok(())
+    }
+
+    /// `dynamic_sessions` (read): `target_show_dynamic_sessions()`, one line per session
+    /// of a demo-mode ACL, each followed by a NUL as in LIO.
+    pub fn dynamic_sessions_show(&self, page: &mut Page<'_>) -> Result {
+        let st = self.tpg.state.lock();
+        for acl in st.acls.iter() {
+            let ast = acl.state.lock();
+            if !ast.dynamic {
+                continue;
+            }
+            for _ in 0..ast.sessions {
+                if acl.initiatorname().len() + 1 + page.len() > kernel::page::PAGE_SIZE {
+                    return Ok(());
+                }
+                page.write_bytes(acl.initiatorname())?;
+                page.write_bytes(b"\n\0")?;
+            }
         }
         Ok(())
     }
@@ -718,6 +790,17 @@ impl GroupOperations for TpgAclsDir {
             sub(kernel::c_str!("auth"), types.nacl_auth),
             sub(kernel::c_str!("param"), types.nacl_param),
         );
+        let stats = GroupList::new(types.nacl_stat_groups, || NodeAclStatGroup {
+            tpg: self.tpg.clone(),
+            acl: acl.clone(),
+        });
+        let stats = match stats {
+            Ok(stats) => stats,
+            Err(e) => {
+                self.tpg.del_acl(&acl);
+                return Err(e);
+            }
+        };
         let dir_acl = acl.clone();
         let res = Group::new_child(
             name,
@@ -731,7 +814,7 @@ impl GroupOperations for TpgAclsDir {
                 fabric_statistics <- Group::new(
                     kernel::c_str!("fabric_statistics"),
                     types.nacl_stat,
-                    EmptyGroup
+                    NodeAclStatDir { groups: stats }
                 ),
             }? Error),
         );
@@ -759,7 +842,7 @@ pub struct NodeAclDir {
     #[pin]
     param: Group<NodeAclSubDir>,
     #[pin]
-    fabric_statistics: Group<EmptyGroup>,
+    fabric_statistics: Group<NodeAclStatDir>,
 }
 
 configfs_default_groups!(NodeAclDir: attrib, auth, param, fabric_statistics);
@@ -802,6 +885,86 @@ impl GroupOperations for NodeAclDir {
                 statistics <- Group::new(kernel::c_str!("statistics"), types.mappedlun_stat, StatDir),
             }? Error),
         )
+    }
+}
+
+/// `target_set_nacl_queue_depth()`: a queue depth of 0 becomes 1.
+pub(crate) fn nacl_queue_depth(tpg: &SeTpg, initiatorname: &[u8], depth: u32) -> u32 {
+    if depth == 0 {
+        pr_warn!(
+            "Queue depth for {} Initiator Node: {} is 0,defaulting to 1.\n",
+            tpg.fabric.name(),
+            kernel::str::BStr::from_bytes(initiatorname)
+        );
+        return 1;
+    }
+    depth
+}
+
+/// `MAX_ACL_TAG_SIZE`.
+const MAX_ACL_TAG_SIZE: usize = 64;
+
+impl SeNodeAcl {
+    /// The fabric's state for this ACL, if it is a `T`.
+    pub fn fabric_priv<T: 'static>(&self) -> Result<&T> {
+        self.fabric_priv
+            .as_ref()
+            .and_then(|p| p.downcast_ref::<T>())
+            .ok_or(EINVAL)
+    }
+
+    /// A reference to the fabric's state for this ACL, if it is a `T`.
+    pub fn fabric_priv_arc<T: Send + Sync + 'static>(&self) -> Result<Arc<T>> {
+        crate::tpg::downcast_arc(self.fabric_priv.as_ref().ok_or(EINVAL)?)
+    }
+
+    /// `queue_depth`.
+    pub fn queue_depth(&self) -> u32 {
+        self.state.lock().queue_depth
+    }
+
+    /// Whether the ACL was made for a demo-mode login (`dynamic_node_acl`).
+    pub fn is_dynamic(&self) -> bool {
+        self.state.lock().dynamic
+    }
+
+    /// `core_tpg_set_initiator_node_queue_depth()`. (LIO then shuts the initiator's
+    /// sessions down to make them log in again with the new depth; the fabric does that
+    /// with its own sessions.)
+    pub fn set_queue_depth(&self, tpg: &SeTpg, depth: u32) {
+        let mut st = self.state.lock();
+        if st.queue_depth == depth {
+            return;
+        }
+        st.queue_depth = nacl_queue_depth(tpg, self.initiatorname(), depth);
+        pr_debug!(
+            "Successfully changed queue depth to: {} for Initiator Node: {} on {} Target Portal Group: {}\n",
+            st.queue_depth,
+            kernel::str::BStr::from_bytes(self.initiatorname()),
+            tpg.fabric.name(),
+            tpg.tag()
+        );
+    }
+
+    /// `acl_tag` as `"%s"` (no newline is added: what was written is shown).
+    pub fn tag_show(&self, page: &mut Page<'_>) -> Result {
+        page.write_bytes(&self.state.lock().tag)?;
+        Ok(())
+    }
+
+    /// `core_tpg_set_initiator_node_tag()`: at most 63 bytes, kept as written (with its
+    /// newline); a value starting with `NULL` clears the tag.
+    pub fn set_tag(&self, input: &[u8]) -> Result {
+        let text = c_text(input);
+        if text.len() >= MAX_ACL_TAG_SIZE {
+            return Err(EINVAL);
+        }
+        let mut tag = KVec::with_capacity(text.len(), GFP_KERNEL)?;
+        if !text.starts_with(b"NULL") {
+            tag.extend_from_slice(text, GFP_KERNEL)?;
+        }
+        self.state.lock().tag = tag;
+        Ok(())
     }
 }
 

@@ -11,6 +11,7 @@
 use crate::alua::{TgPtGpLun, TgPtGpShared};
 use crate::device::DeviceCore;
 use crate::fabric::{FabricPriv, TargetFabric};
+use crate::fabric_configfs::nacl_queue_depth;
 use crate::fabric_registry;
 use crate::lio::bytes::kvec_from;
 use crate::lio::page::Page;
@@ -29,7 +30,8 @@ pub struct SeWwn {
     pub(crate) fabric: &'static dyn TargetFabric,
     name: KVec<u8>,
     fabric_priv: FabricPriv,
-    /// `cmd_compl_affinity`: `SE_COMPL_AFFINITY_CURR_CPU` (-2) or a CPU.
+    /// `cmd_compl_affinity`: `SE_COMPL_AFFINITY_CPUID` (-1, the default, as in
+    /// `target_fabric_make_wwn()`), `SE_COMPL_AFFINITY_CURR_CPU` (-2) or a CPU.
     pub(crate) cmd_compl_affinity: AtomicI32,
 }
 
@@ -44,7 +46,7 @@ impl SeWwn {
                 fabric,
                 name: kvec_from(name.as_bytes())?,
                 fabric_priv,
-                cmd_compl_affinity: AtomicI32::new(SE_COMPL_AFFINITY_CURR_CPU),
+                cmd_compl_affinity: AtomicI32::new(SE_COMPL_AFFINITY_CPUID),
             },
             GFP_KERNEL,
         )?)
@@ -282,7 +284,7 @@ impl SeTpg {
             pr_err!("ACL entry for Initiator Node already exists\n");
             return Err(EEXIST);
         }
-        let acl = SeNodeAcl::new(initiatorname, false)?;
+        let acl = SeNodeAcl::new(self, initiatorname, false)?;
         st.acls.push(acl.clone(), GFP_KERNEL)?;
         Ok(acl)
     }
@@ -307,7 +309,7 @@ impl SeTpg {
                     );
                     return Err(EACCES);
                 }
-                let acl = SeNodeAcl::new(initiatorname, true)?;
+                let acl = SeNodeAcl::new(self, initiatorname, true)?;
                 self.state.lock().acls.push(acl.clone(), GFP_KERNEL)?;
                 acl
             }
@@ -435,27 +437,40 @@ pub(crate) struct NodeAclState {
     pub(crate) sessions: u32,
     /// Pending unit attentions per LUN (`deve->ua_list`).
     pub(crate) ua: KVec<UaEntry>,
+    /// `queue_depth`: the command window of the initiator's sessions (`cmdsn_depth`).
+    pub(crate) queue_depth: u32,
+    /// `acl_tag`: a label for user space.
+    pub(crate) tag: KVec<u8>,
 }
 
 /// An initiator's node ACL (`struct se_node_acl`): `tpgt_N/acls/$initiator`.
 #[pin_data]
 pub struct SeNodeAcl {
     initiatorname: KVec<u8>,
+    /// The fabric's state (`TargetFabric::alloc_nodeacl_priv`).
+    pub(crate) fabric_priv: Option<FabricPriv>,
     #[pin]
     pub(crate) state: Mutex<NodeAclState>,
 }
 
 impl SeNodeAcl {
-    fn new(initiatorname: &[u8], dynamic: bool) -> Result<Arc<Self>> {
+    /// `target_alloc_node_acl()`.
+    fn new(tpg: &SeTpg, initiatorname: &[u8], dynamic: bool) -> Result<Arc<Self>> {
         let name = kvec_from(initiatorname)?;
+        let queue_depth =
+            nacl_queue_depth(tpg, initiatorname, tpg.fabric.tpg_get_default_depth(tpg));
+        let fabric_priv = tpg.fabric.alloc_nodeacl_priv(tpg, initiatorname)?;
         Arc::pin_init(
             pin_init!(SeNodeAcl {
                 initiatorname: name,
+                fabric_priv,
                 state <- new_mutex!(NodeAclState {
                     dynamic,
                     mapped: KVec::new(),
                     sessions: 0,
                     ua: KVec::new(),
+                    queue_depth,
+                    tag: KVec::new(),
                 }),
             }),
             GFP_KERNEL,

@@ -33,16 +33,21 @@ use kernel::sync::Arc;
 pub use crate::device::SeDevice;
 pub use crate::exec::{CmdData, CmdResponse};
 pub use crate::fabric_configfs::{
-    EmptyGroup, FabricDiscovery, FabricRoot, LunDir, MappedLunDir, NodeAclDir, NodeAclSubDir,
-    NpDir, StatDir, TpgAclsDir, TpgDir, TpgLunDir, TpgNpDir, TpgSubDir, WwnDir, WwnParamDir,
+    EmptyGroup, FabricDiscovery, FabricRoot, LunDir, MappedLunDir, NodeAclDir, NodeAclStatDir,
+    NodeAclStatGroup, NodeAclSubDir, NpDir, StatDir, TpgAclsDir, TpgDir, TpgLunDir, TpgNpDir,
+    TpgSubDir, WwnDir, WwnParamDir, WwnStatDir, WwnStatGroup,
 };
 pub use crate::fabric_registry::FabricRegistration;
 pub use crate::tpg::{SeLun, SeNodeAcl, SeSession, SeTpg, SeWwn};
 pub use crate::transport::DataDirection;
 
-/// A fabric's private data for one of its objects (a WWN, a TPG, a network portal),
-/// kept by the core and found again with a downcast to the fabric's own type.
+/// A fabric's private data for one of its objects (a WWN, a TPG, a network portal, a
+/// node ACL), kept by the core and found again with a downcast to the fabric's own type.
 pub type FabricPriv = Arc<dyn core::any::Any + Send + Sync>;
+
+/// A statistics group a fabric adds below `fabric_statistics/` (of a WWN or of a node
+/// ACL): its directory name and item type.
+pub type StatGroup<T> = (&'static CStr, &'static ItemType<T>);
 
 /// SPC-4 protocol identifiers (`SCSI_PROTOCOL_*`).
 pub mod proto_id {
@@ -132,6 +137,24 @@ pub trait TargetFabric: Send + Sync + 'static {
         false
     }
 
+    /// `tpg_get_default_depth`: the queue depth (`cmdsn_depth`) of a new node ACL of
+    /// `tpg`; 0 becomes 1, as in LIO.
+    fn tpg_get_default_depth(&self, _tpg: &SeTpg) -> u32 {
+        1
+    }
+
+    /// `node_acl_size` + `set_default_node_attributes`: the fabric's state for a new node
+    /// ACL of `tpg` (made in `acls/` or for a demo-mode login), which the core keeps in
+    /// the [`SeNodeAcl`] (see [`SeNodeAcl::fabric_priv`]). Called with the TPG's ACL list
+    /// locked: it must not call back into `tpg`. An error refuses the ACL.
+    fn alloc_nodeacl_priv(
+        &self,
+        _tpg: &SeTpg,
+        _initiatorname: &[u8],
+    ) -> Result<Option<FabricPriv>> {
+        Ok(None)
+    }
+
     /// `default_submit_type`.
     fn default_submit_type(&self) -> SubmitType {
         SubmitType::Direct
@@ -154,7 +177,9 @@ pub struct FabricItemTypes {
     /// `$fabric/$wwn/`: `mkdir` makes TPGs.
     pub wwn: &'static ItemType<WwnDir>,
     /// `$fabric/$wwn/fabric_statistics/`.
-    pub wwn_fabric_stats: &'static ItemType<EmptyGroup>,
+    pub wwn_fabric_stats: &'static ItemType<WwnStatDir>,
+    /// The fabric's groups in `$wwn/fabric_statistics/` (LIO: `add_wwn_groups`).
+    pub wwn_stat_groups: &'static [StatGroup<WwnStatGroup>],
     /// `$fabric/$wwn/param/`.
     pub wwn_param: &'static ItemType<WwnParamDir>,
     /// `$wwn/tpgt_N/`: `tfc_tpg_base_attrs` + `rtpi`.
@@ -180,7 +205,10 @@ pub struct FabricItemTypes {
     /// `acls/$initiator/param/`: `tfc_tpg_nacl_param_attrs`.
     pub nacl_param: &'static ItemType<NodeAclSubDir>,
     /// `acls/$initiator/fabric_statistics/`.
-    pub nacl_stat: &'static ItemType<EmptyGroup>,
+    pub nacl_stat: &'static ItemType<NodeAclStatDir>,
+    /// The fabric's groups in `acls/$initiator/fabric_statistics/` (LIO: added by
+    /// `fabric_init_nodeacl`).
+    pub nacl_stat_groups: &'static [StatGroup<NodeAclStatGroup>],
     /// `acls/$initiator/lun_N/`: links to a LUN of the TPG.
     pub mappedlun: &'static ItemType<MappedLunDir>,
     /// `acls/$initiator/lun_N/statistics/`.
@@ -197,6 +225,8 @@ pub struct FabricItemTypes {
 /// attributes at each place LIO's `target_core_fabric_ops` has a `tfc_*_attrs` array,
 /// written as for [`configfs_item_type!`](crate::configfs_item_type). The core's own
 /// attributes (`rtpi`, the LUN's `alua_tg_pt_*`, `write_protect`, `param/`) are added.
+/// Optionally, after `nacl_param`, `wwn_stats: EXPR, nacl_stats: EXPR` give the fabric's
+/// statistics groups (`&[StatGroup<...>]`, item types the fabric declares itself).
 ///
 /// ```ignore
 /// target_fabric_item_types! {
@@ -223,6 +253,7 @@ macro_rules! target_fabric_item_types {
         nacl_attrib: [$($nacl_attrib:tt)*],
         nacl_auth: [$($nacl_auth:tt)*],
         nacl_param: [$($nacl_param:tt)*] $(,)?
+        $(wwn_stats: $wstats:expr, nacl_stats: $nstats:expr $(,)?)?
     ) => {
         $vis static $name: $crate::fabric::FabricItemTypes = {
             use $crate::fabric as tf;
@@ -236,7 +267,7 @@ macro_rules! target_fabric_item_types {
                 static WWN: ItemType<tf::WwnDir> = ItemType::with_children [];
             }
             $crate::configfs_item_type! {
-                static WWN_FABRIC_STATS: ItemType<tf::EmptyGroup> = [];
+                static WWN_FABRIC_STATS: ItemType<tf::WwnStatDir> = [];
             }
             $crate::configfs_item_type! {
                 static WWN_PARAM: ItemType<tf::WwnParamDir> = [
@@ -295,8 +326,14 @@ macro_rules! target_fabric_item_types {
                 static NACL_PARAM: ItemType<tf::NodeAclSubDir> = [$($nacl_param)*];
             }
             $crate::configfs_item_type! {
-                static NACL_STAT: ItemType<tf::EmptyGroup> = [];
+                static NACL_STAT: ItemType<tf::NodeAclStatDir> = [];
             }
+            #[allow(unused_variables)]
+            let wwn_stat_groups: &'static [tf::StatGroup<tf::WwnStatGroup>] = &[];
+            $(let wwn_stat_groups: &'static [tf::StatGroup<tf::WwnStatGroup>] = $wstats;)?
+            #[allow(unused_variables)]
+            let nacl_stat_groups: &'static [tf::StatGroup<tf::NodeAclStatGroup>] = &[];
+            $(let nacl_stat_groups: &'static [tf::StatGroup<tf::NodeAclStatGroup>] = $nstats;)?
             $crate::configfs_item_type! {
                 static MAPPEDLUN: ItemType<tf::MappedLunDir> = ItemType::with_links [
                     "write_protect" (0o644, show: tf::MappedLunDir::write_protect_show,
@@ -320,6 +357,7 @@ macro_rules! target_fabric_item_types {
                 discovery: &DISCOVERY,
                 wwn: &WWN,
                 wwn_fabric_stats: &WWN_FABRIC_STATS,
+                wwn_stat_groups,
                 wwn_param: &WWN_PARAM,
                 tpg: &TPG,
                 tpg_lun: &TPG_LUN,
@@ -333,6 +371,7 @@ macro_rules! target_fabric_item_types {
                 nacl_auth: &NACL_AUTH,
                 nacl_param: &NACL_PARAM,
                 nacl_stat: &NACL_STAT,
+                nacl_stat_groups,
                 mappedlun: &MAPPEDLUN,
                 mappedlun_stat: &MAPPEDLUN_STAT,
                 tpg_attrib: &TPG_ATTRIB,

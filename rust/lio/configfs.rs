@@ -59,20 +59,29 @@ pub unsafe trait GroupData: Send + Sync + 'static {
 }
 
 /// Implements [`GroupData`] for a type, naming the fields of type [`Group`] that are its
-/// default groups (none is fine): `configfs_default_groups!(TargetRoot: core);`.
+/// default groups (none is fine): `configfs_default_groups!(TargetRoot: core);`. Fields of
+/// type [`GroupList`] (default groups chosen at run time) follow a `;`:
+/// `configfs_default_groups!(WwnStatDir: ; groups);`.
 #[macro_export]
 macro_rules! configfs_default_groups {
-    ($data:ty : $($field:ident),* $(,)?) => {
+    ($data:ty : $($field:ident),* $(,)? $(; $($list:ident),* $(,)?)?) => {
         // SAFETY: every group passed is a by-value field of `self` (a `&self.field` of any
-        // other type does not coerce to `&dyn DefaultGroup`).
+        // other type does not coerce to `&dyn DefaultGroup`) or a group owned by a
+        // `GroupList` field of `self`, which holds its groups pinned in boxes for its whole
+        // life and never adds or removes one after it was made.
         unsafe impl $crate::lio::configfs::GroupData for $data {
             fn for_each_default_group(
                 &self,
                 _f: &mut dyn FnMut(&dyn $crate::lio::configfs::DefaultGroup),
             ) {
                 // A field named twice does not compile (E0025): no group is linked twice.
-                let Self { $($field: _,)* .. } = self;
+                let Self { $($field: _,)* $($($list: _,)*)? .. } = self;
                 $( _f(&self.$field); )*
+                $($(
+                    for g in $crate::lio::configfs::GroupList::iter(&self.$list) {
+                        _f(g);
+                    }
+                )*)?
             }
         }
     };
@@ -601,6 +610,34 @@ impl<T: GroupData> DefaultGroup for Group<T> {
 
     fn unlink_children(&self, _: Token) {
         unlink_default_groups(self.raw.get(), &self.data);
+    }
+}
+
+/// Default groups whose number and names are only known at run time (LIO: the groups a
+/// fabric adds with `configfs_add_default_group()`, e.g. iSCSI's statistics groups). A
+/// field of the parent's data named after the `;` of [`configfs_default_groups!`]; the
+/// list is fixed when it is made.
+pub struct GroupList<T: GroupData>(KVec<Pin<KBox<Group<T>>>>);
+
+impl<T: GroupData> GroupList<T> {
+    /// One group per `(name, type)` of `groups`, each holding what `data` returns.
+    pub fn new(
+        groups: &[(&'static CStr, &'static ItemType<T>)],
+        mut data: impl FnMut() -> T,
+    ) -> Result<Self> {
+        let mut list = KVec::with_capacity(groups.len(), GFP_KERNEL)?;
+        for &(name, ty) in groups {
+            list.push(
+                KBox::pin_init(Group::new(name, ty, data()), GFP_KERNEL)?,
+                GFP_KERNEL,
+            )?;
+        }
+        Ok(GroupList(list))
+    }
+
+    /// The groups, in the order they were given.
+    pub fn iter(&self) -> impl Iterator<Item = &Group<T>> {
+        self.0.iter().map(|g| &**g)
     }
 }
 

@@ -9,3 +9,9 @@ pub fn online(cpu: i32) -> bool {
     // SAFETY: the helper checks the range before reading the online mask.
     unsafe { bindings::lio_cpu_online(cpu) }
 }
+
+/// `nr_cpu_ids`: one more than the highest possible CPU number (the width of a CPU mask).
+pub fn nr_cpu_ids() -> u32 {
+    // SAFETY: `nr_cpu_ids` is set once during early boot and only read afterwards.
+    unsafe { kernel::bindings::nr_cpu_ids }
+}

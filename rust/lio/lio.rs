@@ -12,6 +12,7 @@ pub mod bindings;
 pub mod bytes;
 pub mod configfs;
 pub mod cpu;
+pub mod cred;
 pub mod errno;
 pub mod file;
 pub mod global;

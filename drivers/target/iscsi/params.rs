@@ -807,13 +807,16 @@ pub(crate) struct IscsiSessOps {
 /// connection's copy being negotiated.
 #[derive(Clone, Debug)]
 pub(crate) struct IscsiParamList {
-    params: [IscsiParam; ISCSI_PARAM_COUNT],
+    /// Every key's entry, in [`IscsiParamKey::ALL`] order. (The fields are visible to
+    /// the crate so a list can be built in place on the heap: it is about 10 KiB.)
+    pub(crate) params: [IscsiParam; ISCSI_PARAM_COUNT],
     /// Names of keys to answer `NotUnderstood`, each followed by a NUL.
-    extra_response: [u8; EXTRA_RESPONSE_LEN],
-    extra_response_len: usize,
+    pub(crate) extra_response: [u8; EXTRA_RESPONSE_LEN],
+    /// Bytes used in `extra_response`.
+    pub(crate) extra_response_len: usize,
     /// The MaxRecvDataSegmentLength the initiator declared (LIO stores it straight into
     /// `conn_ops` while decoding).
-    initiator_mrdsl: Option<u32>,
+    pub(crate) initiator_mrdsl: Option<u32>,
     /// An iSER connection (`iscsi_set_keys_to_negotiate()`).
     pub(crate) iser: bool,
 }
@@ -834,6 +837,18 @@ enum ValueCheck {
 }
 
 impl IscsiParamList {
+    /// Entry `i` of a default list: the key's initial value, no state.
+    pub(crate) fn default_param(i: usize) -> IscsiParam {
+        IscsiParam {
+            value: ISCSI_PARAM_DEFS
+                .get(i)
+                .and_then(|d| IscsiParamValue::new(d.initial.as_bytes()).ok())
+                .unwrap_or(IscsiParamValue::EMPTY),
+            state: 0,
+            present: true,
+        }
+    }
+
     /// `iscsi_create_default_params()`: every key at LIO's initial value, no state.
     pub(crate) fn iscsi_create_default_params() -> Self {
         let mut params = [IscsiParam {
@@ -841,8 +856,8 @@ impl IscsiParamList {
             state: 0,
             present: true,
         }; ISCSI_PARAM_COUNT];
-        for (p, d) in params.iter_mut().zip(ISCSI_PARAM_DEFS.iter()) {
-            p.value = IscsiParamValue::new(d.initial.as_bytes()).unwrap_or(IscsiParamValue::EMPTY);
+        for (i, p) in params.iter_mut().enumerate() {
+            *p = Self::default_param(i);
         }
         Self {
             params,
@@ -895,6 +910,17 @@ impl IscsiParamList {
             p.value = v;
         }
         Ok(())
+    }
+
+    /// `iscsi_update_param_value()` from outside negotiation: sets the key's value with
+    /// no check (the TPG's `authentication` attribute and `enforce_discovery_auth` rewrite
+    /// AuthMethod this way).
+    pub(crate) fn iscsi_update_param_value(
+        &mut self,
+        key: IscsiParamKey,
+        value: &[u8],
+    ) -> Result<(), ParamError> {
+        self.update(key, value)
     }
 
     fn update_u32(&mut self, key: IscsiParamKey, value: u32) {

@@ -1484,9 +1484,11 @@ pub(crate) fn iscsit_get_cdb(
     ahs: &[u8],
     out: &mut [u8; SCSI_MAX_VARLEN_CDB_SIZE],
 ) -> Result<usize, PduError> {
-    let (head, tail) = out
-        .split_at_mut_checked(ISCSI_CDB_SIZE)
-        .ok_or(PduError::AhsLength)?;
+    // (`split_at_mut_checked` is newer than the kernel's minimum Rust.)
+    if out.len() < ISCSI_CDB_SIZE {
+        return Err(PduError::AhsLength);
+    }
+    let (head, tail) = out.split_at_mut(ISCSI_CDB_SIZE);
     head.copy_from_slice(&hdr.cdb);
     let mut iter = IscsiAhsIter::new(ahs);
     let first = match iter.next() {

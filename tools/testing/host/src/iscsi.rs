@@ -17,3 +17,12 @@ pub mod params;
 /// CHAP authentication (target side).
 #[path = "../../../../drivers/target/iscsi/chap.rs"]
 pub mod chap;
+
+/// iscsi_target_mod's configfs attributes: TPG/ACL attributes, CHAP credentials,
+/// cpulists.
+#[path = "../../../../drivers/target/iscsi/attrs.rs"]
+pub mod attrs;
+
+/// Network portal names.
+#[path = "../../../../drivers/target/iscsi/portal.rs"]
+pub mod portal;
