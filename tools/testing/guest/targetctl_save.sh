@@ -10,7 +10,7 @@ wwn=naa.50014050aabbcc02
 check "[$impl] targetcli creates ramdisk rd0" targetcli /backstores/ramdisk create name=rd0 size=32M
 check "[$impl] targetcli creates nullio ramdisk rd1" \
 	targetcli /backstores/ramdisk create name=rd1 size=16M nullio=true
-check "[$impl] targetcli sets an attribute" targetcli /backstores/ramdisk/rd0 set attribute emulate_tpu=1
+check "[$impl] targetcli sets an attribute" targetcli /backstores/ramdisk/rd0 set attribute emulate_write_cache=1
 check "[$impl] targetcli creates a loopback target" targetcli /loopback create $wwn
 check "[$impl] targetcli maps rd0 as LUN 0" targetcli /loopback/$wwn/luns create /backstores/ramdisk/rd0
 check "[$impl] targetcli maps rd1 as LUN 3" \
