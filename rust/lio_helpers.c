@@ -3,6 +3,7 @@
  * C helpers for the lio-rs Rust support layer (see lio_helpers.h). They are exported:
  * generic Rust code of target_core is instantiated in the fabric modules and calls them.
  */
+#include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/bvec.h>
 #include <linux/configfs.h>
@@ -246,3 +247,110 @@ bool lio_bdev_nonrot(struct block_device *bdev)
 	return bdev_nonrot(bdev);
 }
 EXPORT_SYMBOL_GPL(lio_bdev_nonrot);
+
+struct file *lio_bdev_file_open(const char *path, bool write, void *holder)
+{
+	blk_mode_t mode = BLK_OPEN_READ;
+
+	if (write)
+		mode |= BLK_OPEN_WRITE;
+	return bdev_file_open_by_path(path, mode, holder, NULL);
+}
+EXPORT_SYMBOL_GPL(lio_bdev_file_open);
+
+void lio_bdev_file_close(struct file *bdev_file)
+{
+	fput(bdev_file);
+}
+EXPORT_SYMBOL_GPL(lio_bdev_file_close);
+
+void lio_bdev_file_facts(struct file *bdev_file, struct lio_bdev_facts *f)
+{
+	struct block_device *bd = file_bdev(bdev_file);
+	struct request_queue *q = bdev_get_queue(bd);
+
+	f->logical_block_size = bdev_logical_block_size(bd);
+	f->physical_block_size = bdev_physical_block_size(bd);
+	f->nr_bytes = bdev_nr_bytes(bd);
+	f->max_hw_sectors = queue_max_hw_sectors(q);
+	f->nr_requests = min_t(unsigned long, q->nr_requests, UINT_MAX);
+	f->max_discard_sectors = bdev_max_discard_sectors(bd);
+	f->discard_granularity = bdev_discard_granularity(bd);
+	f->discard_alignment = bdev_discard_alignment(bd);
+	f->max_write_zeroes_sectors = bdev_write_zeroes_sectors(bd);
+	f->io_min = bdev_io_min(bd);
+	f->io_opt = bdev_io_opt(bd);
+	f->alignment_offset = bdev_alignment_offset(bd);
+	f->major = MAJOR(bd->bd_dev);
+	f->minor = MINOR(bd->bd_dev);
+	f->nonrot = bdev_nonrot(bd);
+	f->write_cache = bdev_write_cache(bd);
+	f->fua = bdev_fua(bd);
+}
+EXPORT_SYMBOL_GPL(lio_bdev_file_facts);
+
+int lio_bdev_file_name(struct file *bdev_file, char *buf, unsigned int len)
+{
+	return snprintf(buf, len, "%pg", file_bdev(bdev_file));
+}
+EXPORT_SYMBOL_GPL(lio_bdev_file_name);
+
+int lio_bdev_file_rw_buf(struct file *bdev_file, void *buf, unsigned int len,
+			 unsigned long long sector, bool write, bool fua)
+{
+	struct block_device *bd = file_bdev(bdev_file);
+	unsigned int nr_pages = DIV_ROUND_UP(offset_in_page(buf) + len, PAGE_SIZE);
+	blk_opf_t opf = REQ_OP_READ;
+	struct bio *bio;
+	int ret;
+
+	if (!len || nr_pages > BIO_MAX_VECS)
+		return -EINVAL;
+	if (write) {
+		/* iblock_execute_rw(): WRITE_ODIRECT, so that WBT does not throttle us. */
+		opf = REQ_OP_WRITE | REQ_SYNC | REQ_IDLE;
+		if (fua)
+			opf |= REQ_FUA;
+	}
+	/* From fs_bio_set's mempool: with GFP_NOIO this sleeps rather than fails. */
+	bio = bio_alloc(bd, nr_pages, opf, GFP_NOIO);
+	if (!bio)
+		return -ENOMEM;
+	bio->bi_iter.bi_sector = sector;
+	while (len) {
+		unsigned int off = offset_in_page(buf);
+		unsigned int n = min_t(unsigned int, len, PAGE_SIZE - off);
+
+		if (bio_add_page(bio, virt_to_page(buf), n, off) != n) {
+			bio_put(bio);
+			return -EIO;
+		}
+		buf += n;
+		len -= n;
+	}
+	ret = submit_bio_wait(bio);
+	bio_put(bio);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(lio_bdev_file_rw_buf);
+
+int lio_bdev_file_flush(struct file *bdev_file)
+{
+	return blkdev_issue_flush(file_bdev(bdev_file));
+}
+EXPORT_SYMBOL_GPL(lio_bdev_file_flush);
+
+int lio_bdev_file_discard(struct file *bdev_file, unsigned long long sector,
+			  unsigned long long nr_sects)
+{
+	return blkdev_issue_discard(file_bdev(bdev_file), sector, nr_sects, GFP_KERNEL);
+}
+EXPORT_SYMBOL_GPL(lio_bdev_file_discard);
+
+int lio_bdev_file_zeroout(struct file *bdev_file, unsigned long long sector,
+			  unsigned long long nr_sects)
+{
+	return blkdev_issue_zeroout(file_bdev(bdev_file), sector, nr_sects, GFP_KERNEL,
+				    BLKDEV_ZERO_NOUNMAP);
+}
+EXPORT_SYMBOL_GPL(lio_bdev_file_zeroout);

@@ -88,4 +88,54 @@ unsigned int lio_bdev_max_discard_sectors(struct block_device *bdev);
 unsigned int lio_bdev_discard_granularity(struct block_device *bdev);
 bool lio_bdev_nonrot(struct block_device *bdev);
 
+/* --- Claimed block devices and synchronous bios (rust/lio/bio.rs, iblock) -------------- */
+
+/* What iblock_configure_device() and the iblock get_* callbacks read of a block device. */
+struct lio_bdev_facts {
+	unsigned int logical_block_size;	/* bdev_logical_block_size() */
+	unsigned int physical_block_size;	/* bdev_physical_block_size() */
+	unsigned long long nr_bytes;		/* bdev_nr_bytes() */
+	unsigned int max_hw_sectors;		/* queue_max_hw_sectors(), 512-byte sectors */
+	unsigned int nr_requests;		/* q->nr_requests */
+	unsigned int max_discard_sectors;	/* bdev_max_discard_sectors() */
+	unsigned int discard_granularity;	/* bdev_discard_granularity(), bytes */
+	unsigned int discard_alignment;		/* bdev_discard_alignment(), bytes */
+	unsigned int max_write_zeroes_sectors;	/* bdev_write_zeroes_sectors() */
+	unsigned int io_min;			/* bdev_io_min(), bytes */
+	unsigned int io_opt;			/* bdev_io_opt(), bytes */
+	int alignment_offset;			/* bdev_alignment_offset(), bytes or -1 */
+	unsigned int major;			/* MAJOR(bd_dev) */
+	unsigned int minor;			/* MINOR(bd_dev) */
+	bool nonrot;				/* bdev_nonrot() */
+	bool write_cache;			/* bdev_write_cache() */
+	bool fua;				/* bdev_fua() */
+};
+
+/*
+ * bdev_file_open_by_path(@path, BLK_OPEN_READ [| BLK_OPEN_WRITE], @holder, NULL): the block
+ * device claimed exclusively by @holder, or an ERR_PTR. Released with lio_bdev_file_close().
+ */
+struct file *lio_bdev_file_open(const char *path, bool write, void *holder);
+/* fput() of a file from lio_bdev_file_open(). */
+void lio_bdev_file_close(struct file *bdev_file);
+void lio_bdev_file_facts(struct file *bdev_file, struct lio_bdev_facts *facts);
+/* snprintf(@buf, @len, "%pg", bdev): the device's name; returns its length. */
+int lio_bdev_file_name(struct file *bdev_file, char *buf, unsigned int len);
+/*
+ * One bio over the @len bytes of directly mapped, physically contiguous kernel memory at
+ * @buf (bio_add_page() of each of its pages; at most BIO_MAX_VECS pages), read or written
+ * (REQ_OP_WRITE | REQ_SYNC | REQ_IDLE, plus REQ_FUA with @fua) at 512-byte @sector, and
+ * submit_bio_wait(): 0 or a negative errno.
+ */
+int lio_bdev_file_rw_buf(struct file *bdev_file, void *buf, unsigned int len,
+			 unsigned long long sector, bool write, bool fua);
+/* blkdev_issue_flush(): an empty REQ_PREFLUSH write, waited for. */
+int lio_bdev_file_flush(struct file *bdev_file);
+/* blkdev_issue_discard(.., GFP_KERNEL). */
+int lio_bdev_file_discard(struct file *bdev_file, unsigned long long sector,
+			  unsigned long long nr_sects);
+/* blkdev_issue_zeroout(.., GFP_KERNEL, BLKDEV_ZERO_NOUNMAP). */
+int lio_bdev_file_zeroout(struct file *bdev_file, unsigned long long sector,
+			  unsigned long long nr_sects);
+
 #endif /* _LIO_HELPERS_H */

@@ -331,7 +331,19 @@ impl DevAttribGroup {
         enforce_pr_isids_store => enforce_pr_isids: bool_arg,
         is_nonrot_store => is_nonrot: bool_arg,
         emulate_rsoc_store => emulate_rsoc: bool_arg,
-        emulate_write_cache_store => emulate_write_cache: bool_arg,
+    }
+
+    /// `emulate_write_cache_store()`: a backend that knows its write cache
+    /// (`get_write_cache`, iblock) refuses the emulation.
+    fn emulate_write_cache_store(&self, input: &[u8]) -> Result {
+        let flag = kstrtobool(input)?;
+        let mut st = self.dev.state.lock();
+        if flag && st.backend_knows_write_cache() {
+            pr_err!("emulate_write_cache not supported for this device\n");
+            return Err(EINVAL);
+        }
+        st.attrib.emulate_write_cache = flag;
+        Ok(())
     }
 
     fn emulate_model_alias_store(&self, input: &[u8]) -> Result {

@@ -67,6 +67,35 @@ pub trait BackendDevice: Send + Sync {
     fn get_write_cache(&self) -> Option<bool> {
         None
     }
+
+    /// `get_io_min`: the backing store's minimum I/O size in bytes (0: none), for the
+    /// BLOCK LIMITS VPD page's OPTIMAL TRANSFER LENGTH GRANULARITY.
+    fn get_io_min(&self) -> u32 {
+        0
+    }
+
+    /// `get_io_opt`: the optimal I/O size in bytes (0: none), for BLOCK LIMITS' OPTIMAL
+    /// TRANSFER LENGTH.
+    fn get_io_opt(&self) -> u32 {
+        0
+    }
+
+    /// `get_lbppbe`: logical blocks per physical block exponent, for READ CAPACITY (16).
+    fn get_lbppbe(&self) -> u32 {
+        0
+    }
+
+    /// `get_alignment_offset_lbas`: the lowest aligned LBA, for READ CAPACITY (16)
+    /// (which keeps 16 bits of it, as LIO does).
+    fn get_alignment_offset_lbas(&self) -> u64 {
+        0
+    }
+
+    /// `DF_READ_ONLY`: the backing store was opened read-only (iblock's `readonly=1`),
+    /// so every LUN of the device is write protected.
+    fn read_only(&self) -> bool {
+        false
+    }
 }
 
 /// What the core keeps about registered backends (`backend_list`).

@@ -72,6 +72,11 @@ impl DeviceState {
     pub(crate) fn device_type(&self) -> u8 {
         self.backend_dev.device_type()
     }
+
+    /// Whether the backend tells its write cache state (`transport->get_write_cache`).
+    pub(crate) fn backend_knows_write_cache(&self) -> bool {
+        self.backend_dev.get_write_cache().is_some()
+    }
 }
 
 /// What a device shares with its default groups (`struct se_device`).
@@ -462,6 +467,14 @@ impl DeviceCore {
             export_count: st.export_count,
             lu_gp_id: st.lu_gp.as_ref().and_then(|g| g.id()),
             attrib: st.attrib,
+            get_write_cache: st.backend_dev.get_write_cache(),
+            io_min: st.backend_dev.get_io_min(),
+            io_opt: st.backend_dev.get_io_opt(),
+            // get_lbppbe() & 0x0f and a be16 of get_alignment_offset_lbas(), as LIO
+            // puts them in READ CAPACITY (16).
+            lbppbe: (st.backend_dev.get_lbppbe() & 0x0f) as u8,
+            alignment_offset_lbas: st.backend_dev.get_alignment_offset_lbas() as u16,
+            read_only: st.backend_dev.read_only(),
         };
         snap.vendor_len = copy_field(&mut snap.vendor, &w.vendor);
         snap.model_len = copy_field(&mut snap.model, &w.model);

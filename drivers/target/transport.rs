@@ -112,6 +112,14 @@ pub(crate) struct DevSnapshot {
     pub(crate) export_count: u32,
     pub(crate) lu_gp_id: Option<u16>,
     pub(crate) attrib: crate::attrib::DevAttrib,
+    /// The backend's `get_write_cache`, `get_io_min`, `get_io_opt`, `get_lbppbe`,
+    /// `get_alignment_offset_lbas` and `DF_READ_ONLY`.
+    pub(crate) get_write_cache: Option<bool>,
+    pub(crate) io_min: u32,
+    pub(crate) io_opt: u32,
+    pub(crate) lbppbe: u8,
+    pub(crate) alignment_offset_lbas: u16,
+    pub(crate) read_only: bool,
 }
 
 /// Copies as much of `src` as fits into `dst`; returns the length.
@@ -157,6 +165,11 @@ impl DevSnapshot {
         d.pi_prot_type = a.pi_prot_type as u8;
         d.export_count = self.export_count;
         d.lu_gp_id = self.lu_gp_id;
+        d.get_write_cache = self.get_write_cache;
+        d.io_min = self.io_min;
+        d.io_opt = self.io_opt;
+        d.lbppbe = self.lbppbe;
+        d.alignment_offset_lbas = self.alignment_offset_lbas;
         d
     }
 }
@@ -245,7 +258,9 @@ fn execute_on_device(
         return CmdResponse::failed(SenseReason::NonExistentLun, data_length, false);
     };
     let info = snap.device_info();
-    let (info, port) = exec_view(&info, port);
+    let (info, mut port) = exec_view(&info, port);
+    // DF_READ_ONLY: core_tpg_add_lun() makes every LUN of the device read-only.
+    port.lun_access_ro |= snap.read_only;
     let mut ua = sess.take_ua(unpacked_lun);
     let mut events = PrUaCollector(KVec::new());
     let pr_lock = DevPr(&dev.pr);

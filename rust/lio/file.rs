@@ -480,6 +480,11 @@ impl IoBuf {
         false
     }
 
+    /// The buffer's address, for the other I/O paths of this layer (`bio.rs`).
+    pub(super) fn as_raw(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+
     /// The bytes.
     pub fn as_slice(&self) -> &[u8] {
         // SAFETY: By the type invariant `ptr` is valid, initialised memory of `len()` bytes

@@ -9,6 +9,7 @@
 
 pub mod arc;
 pub mod bindings;
+pub mod bio;
 pub mod bytes;
 pub mod configfs;
 pub mod cpu;

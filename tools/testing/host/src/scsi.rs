@@ -42,3 +42,7 @@ pub mod lio {
 /// `drivers/target/fileio.rs`: fileio's configfs logic and enable-time decisions.
 #[path = "../../../../drivers/target/fileio.rs"]
 pub mod fileio;
+
+/// `drivers/target/iblock.rs`: iblock's configfs logic and enable-time decisions.
+#[path = "../../../../drivers/target/iblock.rs"]
+pub mod iblock;
