@@ -583,7 +583,7 @@ impl SeSession {
     }
 }
 
-/// Marks `SE_COMPL_AFFINITY_CPUID` as used (the attribute accepts it).
+/// Whether `cmd_completion_affinity` accepts `val`: -1, -2 or an online CPU.
 pub(crate) fn compl_affinity_is_valid(val: i32, online_cpu: impl Fn(i32) -> bool) -> bool {
     val == SE_COMPL_AFFINITY_CPUID || val == SE_COMPL_AFFINITY_CURR_CPU || online_cpu(val)
 }
