@@ -42,7 +42,7 @@ use crate::tpg::{
     compl_affinity_is_valid, set_compl_affinity, LunMember, MappedLun, SeLun, SeNodeAcl, SeTpg,
     SeWwn, SE_COMPL_AFFINITY_CURR_CPU,
 };
-use crate::{fabric_registry, lio::vec::retain_unordered};
+use crate::{fabric_registry, lio::vec::retain};
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::prelude::*;
@@ -688,6 +688,7 @@ impl LinkOperations for LunDir {
             }
             dev.add_export();
             st.dev = Some(dev.core().clone());
+            st.link_seq = self.tpg.next_event_seq();
             st.tg_pt_gp = group;
             st.member = Some(member);
         }
@@ -1072,7 +1073,7 @@ impl LinkOperations for MappedLunDir {
     /// `target_fabric_mappedlun_unlink()`.
     fn drop_link(&self, _lun_dir: &LunDir) {
         let mapped_lun = self.mapped_lun;
-        retain_unordered(&mut self.acl.state.lock().mapped, |m| {
+        retain(&mut self.acl.state.lock().mapped, |m| {
             m.mapped_lun != mapped_lun
         });
     }

@@ -19,7 +19,7 @@ use crate::lio::vec::retain_unordered;
 use crate::transport::UaEntry;
 use crate::ua::UaQueue;
 use core::fmt::Write;
-use core::sync::atomic::{AtomicI32, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -105,6 +105,9 @@ pub struct SeTpg {
     tag: u16,
     proto_id: u8,
     fabric_priv: FabricPriv,
+    /// Orders LUN links and dynamic ACL creation, so REPORT LUNS lists LUNs as LIO's
+    /// `lun_entry_hlist` does (see [`SeSession::visible_luns`]).
+    event_seq: AtomicU64,
     #[pin]
     pub(crate) state: Mutex<TpgState>,
 }
@@ -134,6 +137,7 @@ impl SeTpg {
                 tag,
                 proto_id,
                 fabric_priv,
+                event_seq: AtomicU64::new(0),
                 state <- new_mutex!(TpgState {
                     luns: KVec::new(),
                     acls: KVec::new(),
@@ -196,6 +200,11 @@ impl SeTpg {
     /// `core_tpg_remove_lun()`: the LUN directory is removed.
     pub(crate) fn remove_lun(&self, lun: &Arc<SeLun>) {
         retain_unordered(&mut self.state.lock().luns, |l| !Arc::ptr_eq(l, lun));
+    }
+
+    /// The next number of the TPG's event sequence (LUN links, dynamic ACLs).
+    pub(crate) fn next_event_seq(&self) -> u64 {
+        self.event_seq.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// `target_luns_data_has_changed()`: every initiator gets REPORTED LUNS DATA HAS
@@ -310,6 +319,7 @@ impl SeTpg {
                     return Err(EACCES);
                 }
                 let acl = SeNodeAcl::new(self, initiatorname, true)?;
+                acl.state.lock().created_seq = self.next_event_seq();
                 self.state.lock().acls.push(acl.clone(), GFP_KERNEL)?;
                 acl
             }
@@ -329,6 +339,8 @@ impl SeTpg {
 pub(crate) struct LunState {
     /// `lun_se_dev`: the device the port links to.
     pub(crate) dev: Option<Arc<DeviceCore>>,
+    /// When the LUN was last linked to its device (the TPG's event sequence).
+    pub(crate) link_seq: u64,
     /// `lun_tg_pt_secondary_offline`.
     pub(crate) tg_pt_secondary_offline: bool,
     /// `lun_tg_pt_secondary_stat`.
@@ -390,6 +402,7 @@ impl SeLun {
                 unpacked_lun,
                 state <- new_mutex!(LunState {
                     dev: None,
+                    link_seq: 0,
                     tg_pt_secondary_offline: false,
                     tg_pt_secondary_stat: 0,
                     tg_pt_secondary_write_md: 0,
@@ -431,8 +444,10 @@ pub(crate) struct MappedLun {
 pub(crate) struct NodeAclState {
     /// `dynamic_node_acl`: made for a demo-mode login, not in configfs.
     pub(crate) dynamic: bool,
-    /// Mapped LUNs (`lun_entry_hlist`).
+    /// Mapped LUNs (`lun_entry_hlist`), oldest mapping first.
     pub(crate) mapped: KVec<MappedLun>,
+    /// When a dynamic ACL was made (the TPG's event sequence).
+    pub(crate) created_seq: u64,
     /// Open sessions.
     pub(crate) sessions: u32,
     /// Pending unit attentions per LUN (`deve->ua_list`).
@@ -467,6 +482,7 @@ impl SeNodeAcl {
                 state <- new_mutex!(NodeAclState {
                     dynamic,
                     mapped: KVec::new(),
+                    created_seq: 0,
                     sessions: 0,
                     ua: KVec::new(),
                     queue_depth,
@@ -567,15 +583,33 @@ impl SeSession {
     pub(crate) fn visible_luns(&self, out: &mut KVec<u64>) -> Result {
         let st = self.acl.state.lock();
         if st.dynamic {
+            let created = st.created_seq;
             drop(st);
+            let mut linked = KVec::new();
             let tpg = self.tpg.state.lock();
             for l in tpg.luns.iter() {
-                if l.is_linked() {
-                    out.push(l.unpacked_lun, GFP_KERNEL)?;
+                let ls = l.state.lock();
+                if ls.dev.is_some() {
+                    linked.push((ls.link_seq, l.unpacked_lun), GFP_KERNEL)?;
                 }
             }
+            drop(tpg);
+            // LIO's order: core_tpg_add_node_to_devs() walks tpg_lun_hlist (newest link
+            // first) when the ACL is made and puts each LUN at the head of the ACL's list,
+            // so LUNs linked before it come oldest first; later links go to the head.
+            linked.sort_unstable_by_key(|&(seq, _)| {
+                if seq > created {
+                    (false, u64::MAX - seq)
+                } else {
+                    (true, seq)
+                }
+            });
+            for (_, lun) in linked.iter() {
+                out.push(*lun, GFP_KERNEL)?;
+            }
         } else {
-            for m in st.mapped.iter() {
+            // Each mapping goes to the head of LIO's lun_entry_hlist: newest first.
+            for m in st.mapped.iter().rev() {
                 out.push(m.mapped_lun, GFP_KERNEL)?;
             }
         }

@@ -32,3 +32,18 @@ pub fn retain_unordered<T>(v: &mut KVec<T>, mut keep: impl FnMut(&T) -> bool) {
         }
     }
 }
+
+/// Keeps only the elements for which `keep` is true, in their order (`Vec::retain`).
+pub fn retain<T>(v: &mut KVec<T>, mut keep: impl FnMut(&T) -> bool) {
+    let mut i = 0;
+    while i < v.len() {
+        if keep(&v[i]) {
+            i += 1;
+        } else {
+            // Move the element to the end, the others down by one, then take it off.
+            v.as_mut_slice()[i..].rotate_left(1);
+            let last = v.len() - 1;
+            drop(swap_remove(v, last));
+        }
+    }
+}
