@@ -213,7 +213,8 @@ pub(crate) struct CmdContext<'a> {
     pub(crate) data_length: u32,
     /// The fabric's data direction.
     pub(crate) direction: DmaDirection,
-    /// Where emulated responses are built: at least [`EXEC_SCRATCH_LEN`] bytes.
+    /// Where emulated responses are built: at least [`EXEC_SCRATCH_LEN`] bytes (empty for
+    /// READ and WRITE, which build none).
     pub(crate) scratch: &'a mut [u8],
     /// The device's reservations and the I_T nexus of the command. `None`: a command
     /// without a session (LIO's `!cmd->se_sess`): no reservation conflicts, PERSISTENT

@@ -174,11 +174,20 @@ impl DevSnapshot {
     }
 }
 
-/// A scratch buffer per command: the emulated responses are built in it.
+/// A scratch buffer per command: the emulated responses are built in it. READ and WRITE
+/// move data between the medium and the fabric's buffer and build nothing, so they get
+/// none (and the I/O path no allocation).
 struct Scratch(KVec<u8>);
 
 impl Scratch {
-    fn new() -> Result<Self> {
+    fn for_cdb(cdb: &[u8]) -> Result<Self> {
+        use crate::cdb::{READ_10, READ_12, READ_16, READ_6, WRITE_10, WRITE_12, WRITE_16, WRITE_6};
+        if matches!(
+            cdb.first(),
+            Some(&(READ_6 | READ_10 | READ_12 | READ_16 | WRITE_6 | WRITE_10 | WRITE_12 | WRITE_16))
+        ) {
+            return Ok(Scratch(KVec::new()));
+        }
         let mut v = KVec::with_capacity(EXEC_SCRATCH_LEN, GFP_KERNEL)?;
         v.extend_with(EXEC_SCRATCH_LEN, 0, GFP_KERNEL)?;
         Ok(Scratch(v))
@@ -205,11 +214,12 @@ impl SeSession {
         let Some(dev) = lun.device() else {
             return CmdResponse::failed(SenseReason::NonExistentLun, data_length, false);
         };
-        let Ok(mut scratch) = Scratch::new() else {
+        let Ok(mut scratch) = Scratch::for_cdb(cdb) else {
             return CmdResponse::failed(SenseReason::OutOfResources, data_length, false);
         };
+        // Only REPORT LUNS reads the session's LUN list.
         let mut luns = KVec::new();
-        if self.visible_luns(&mut luns).is_err() {
+        if cdb.first() == Some(&crate::cdb::REPORT_LUNS) && self.visible_luns(&mut luns).is_err() {
             return CmdResponse::failed(SenseReason::OutOfResources, data_length, false);
         }
         let tpg = self.tpg();
