@@ -18,6 +18,7 @@ pub mod errno;
 pub mod file;
 pub mod global;
 pub mod kmod;
+pub mod modparam;
 pub mod page;
 pub mod pagemem;
 pub mod parse;

@@ -35,6 +35,22 @@ module! {
     license: "GPL",
 }
 
+target_core::lio_module_param_u32!(
+    /// `nr_hw_queues` (module parameter, default 1): hardware queues of each SCSI host.
+    param_nr_hw_queues,
+    lio_tcm_loop_nr_hw_queues
+);
+target_core::lio_module_param_u32!(
+    /// `can_queue` (module parameter, default 1024): commands in flight per host.
+    param_can_queue,
+    lio_tcm_loop_can_queue
+);
+target_core::lio_module_param_u32!(
+    /// `cmd_per_lun` (module parameter, default 1024): commands in flight per LUN.
+    param_cmd_per_lun,
+    lio_tcm_loop_cmd_per_lun
+);
+
 /// `TCM_LOOP_VERSION`.
 const TCM_LOOP_VERSION: &str = "v2.1-rc2";
 /// `TL_WWN_ADDR_LEN`.
@@ -451,7 +467,13 @@ impl TargetFabric for LoopFabric {
             }),
             GFP_KERNEL,
         )?;
-        let params = HostParams::default();
+        // tcm_loop_driver_probe(): the module parameters as they are now.
+        let params = HostParams {
+            nr_hw_queues: param_nr_hw_queues(),
+            can_queue: param_can_queue(),
+            cmd_per_lun: param_cmd_per_lun(),
+            ..HostParams::default()
+        };
         let host = ScsiHost::new(&globals.template, adapter, &params, driver)?;
         globals.hba_no.fetch_add(1, Ordering::Relaxed);
         pr_debug!(
