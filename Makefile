@@ -8,13 +8,14 @@
 #   make shell      an interactive guest (IMPL=rust|c)
 #   make baseline   re-record the C LIO reference results in tools/testing/baseline/
 #   make kernel     build the guest kernel into the cache (KVARIANT=debug|bench)
+#   make bench      lio-rs against the C LIO, side by side in one VM (bench kernel)
 
 KVARIANT ?= debug
 IMPL ?= rust
 KDIR = $(shell scripts/kernel dir $(KVARIANT))
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) CLIPPY=1
 
-.PHONY: all modules kernel setup check run shell baseline clean fmt
+.PHONY: all modules kernel setup check run shell baseline bench clean fmt
 
 all: modules
 
@@ -42,6 +43,10 @@ check: modules
 
 baseline: kernel
 	tools/testing/record-baseline
+
+# Builds the bench kernel and its own copy of the modules (in the cache), not the tree's.
+bench: setup
+	tools/testing/bench/run
 
 fmt:
 	rustfmt --edition 2021 --config-path .rustfmt.toml $(shell git ls-files '*.rs')
