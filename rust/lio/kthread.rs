@@ -35,7 +35,7 @@ unsafe extern "C" fn trampoline<F: FnOnce() + Send + 'static>(data: *mut c_void)
     // most once, so ownership is taken once (and `stop_inner` only reclaims it when the
     // function never ran).
     let f = unsafe { KBox::from_raw(data.cast::<F>()) };
-    f();
+    KBox::into_inner(f)();
     0
 }
 
@@ -50,7 +50,8 @@ impl KThread {
         let data = KBox::into_raw(KBox::new(f, GFP_KERNEL)?).cast::<c_void>();
         // SAFETY: `trampoline::<F>` matches the C signature and takes `data` as made above;
         // `name` is NUL-terminated and copied by `kthread_create`.
-        let task = unsafe { bindings::lio_kthread_run(Some(trampoline::<F>), data, name.as_char_ptr()) };
+        let task =
+            unsafe { bindings::lio_kthread_run(Some(trampoline::<F>), data, name.as_char_ptr()) };
         // SAFETY: `task` is a pointer or an ERR_PTR; testing it reads nothing.
         if task.is_null() || unsafe { bindings::lio_is_err(task) } {
             // SAFETY: as above.

@@ -112,7 +112,11 @@ impl Iterator for DataInSeq {
         };
         self.offset += len;
         self.datasn = self.datasn.wrapping_add(1);
-        self.burst_done = if end_of_burst { 0 } else { self.burst_done + len };
+        self.burst_done = if end_of_burst {
+            0
+        } else {
+            self.burst_done + len
+        };
         Some(pdu)
     }
 }
@@ -418,11 +422,17 @@ mod tests {
         let v: Vec<_> = DataInSeq::new(20000, 8192, 262144).collect();
         assert_eq!(v.len(), 3);
         assert_eq!((v[0].offset, v[0].len, v[0].fin), (0, 8192, false));
-        assert_eq!((v[2].offset, v[2].len, v[2].fin, v[2].last), (16384, 3616, true, true));
+        assert_eq!(
+            (v[2].offset, v[2].len, v[2].fin, v[2].last),
+            (16384, 3616, true, true)
+        );
         assert_eq!(v[2].datasn, 2);
         // Bursts end with F.
         let v: Vec<_> = DataInSeq::new(3 * 4096, 4096, 8192).collect();
-        assert_eq!(v.iter().map(|p| p.fin).collect::<Vec<_>>(), [false, true, true]);
+        assert_eq!(
+            v.iter().map(|p| p.fin).collect::<Vec<_>>(),
+            [false, true, true]
+        );
         // A PDU never crosses a burst boundary.
         let v: Vec<_> = DataInSeq::new(10000, 3000, 4000).collect();
         let lens: Vec<_> = v.iter().map(|p| p.len).collect();
@@ -455,7 +465,10 @@ mod tests {
         assert_eq!(x.data_out(8, 262144, 262144, true), Ok(DataOutResult::More));
         let r = x.next_r2t(9).unwrap();
         assert_eq!((r.offset, r.len), (524288, 75712));
-        assert_eq!(x.data_out(9, 524288, 75712, true), Ok(DataOutResult::Complete));
+        assert_eq!(
+            x.data_out(9, 524288, 75712, true),
+            Ok(DataOutResult::Complete)
+        );
         assert_eq!(x.r2tsn(), 3);
         assert_eq!(x.next_r2t(10), None);
     }
@@ -472,15 +485,24 @@ mod tests {
         // Immediate 8 KiB, unsolicited up to 64 KiB, then R2T.
         let mut x = WriteXfer::new(100_000, 8192, false, p);
         assert_eq!(x.next_r2t(1), None, "unsolicited phase first");
-        assert_eq!(x.data_out(RESERVED_TTT, 8192, 57344, true), Ok(DataOutResult::More));
+        assert_eq!(
+            x.data_out(RESERVED_TTT, 8192, 57344, true),
+            Ok(DataOutResult::More)
+        );
         let r = x.next_r2t(1).unwrap();
         assert_eq!((r.offset, r.len), (65536, 34464));
         assert_eq!(
             x.data_out(RESERVED_TTT, 0, 1, false),
             Err(XferError::UnexpectedUnsolicited)
         );
-        assert_eq!(x.data_out(1, 65536, 40000, true), Err(XferError::BeyondEdtl));
-        assert_eq!(x.data_out(1, 65536, 34464, true), Ok(DataOutResult::Complete));
+        assert_eq!(
+            x.data_out(1, 65536, 40000, true),
+            Err(XferError::BeyondEdtl)
+        );
+        assert_eq!(
+            x.data_out(1, 65536, 34464, true),
+            Ok(DataOutResult::Complete)
+        );
         // InitialR2T=Yes: no unsolicited Data-Out.
         let mut x = WriteXfer::new(8192, 0, true, P);
         assert_eq!(
@@ -491,7 +513,10 @@ mod tests {
         let mut x = WriteXfer::new(16384, 4096, true, P);
         let r = x.next_r2t(3).unwrap();
         assert_eq!((r.offset, r.len), (4096, 12288));
-        assert_eq!(x.data_out(3, 4096, 12288, true), Ok(DataOutResult::Complete));
+        assert_eq!(
+            x.data_out(3, 4096, 12288, true),
+            Ok(DataOutResult::Complete)
+        );
     }
 
     #[test]
