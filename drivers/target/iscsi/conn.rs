@@ -417,8 +417,8 @@ impl Conn {
     /// A refused login: the response, the statistics, the session that was set up.
     fn login_failed(&mut self, st: &mut LoginState, status: Option<LoginStatus>) {
         if let Some(s) = status {
-            pr_debug!(
-                "iSCSI login refused: status class {:#x} detail {:#x}\n",
+            pr_err!(
+                "iSCSI Login negotiation failed: status class {:#x} detail {:#x}\n",
                 s.status_class,
                 s.status_detail
             );
@@ -605,7 +605,10 @@ impl Conn {
                 st.auth_complete = true;
                 Ok(0)
             }
-            IscsiAuthType::Unsupported => Err(Some(LoginStatus::AUTH_FAILED)),
+            IscsiAuthType::Unsupported => {
+                pr_err!("Unsupported AuthMethod for the authentication keys received\n");
+                Err(Some(LoginStatus::AUTH_FAILED))
+            }
             IscsiAuthType::Chap => {
                 let mut random = [0u8; 32];
                 crypto::random_bytes(&mut random);

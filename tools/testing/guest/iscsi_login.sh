@@ -22,6 +22,12 @@ tcli() { targetcli "$@" >>"$OUT/targetcli.log" 2>&1; }
 node() { iscsiadm -m node -T "$IQN" -p "$1" "${@:2}"; }
 setn() { node "$1" -o update -n "$2" -v "$3" >/dev/null; }
 logout_all() { iscsiadm -m node -u >/dev/null 2>&1; }
+# Fresh node records (no credentials left from an earlier test).
+fresh() {
+	logout_all
+	iscsiadm -m node -o delete >/dev/null 2>&1
+	iscsiadm -m discovery -t st -p 127.0.0.1 >/dev/null 2>&1
+}
 
 # The disk of the (single) iSCSI session's LUN 0.
 session_disk() {
@@ -149,10 +155,12 @@ check "[$impl] the disk appears with CHAP" session_disk
 check "[$impl] logout (CHAP)" node 127.0.0.1 --logout
 setn 127.0.0.1 node.session.auth.password wrong-secret-999
 check_fails "[$impl] a wrong CHAP secret is refused" "authorization failure" node 127.0.0.1 --login
-setn 127.0.0.1 node.session.auth.password lio-secret-0123
-setn 127.0.0.1 node.session.auth.authmethod None
+fresh
 check_fails "[$impl] no CHAP when the target enforces it is refused" "authorization failure" node 127.0.0.1 --login
+fresh
 setn 127.0.0.1 node.session.auth.authmethod CHAP
+setn 127.0.0.1 node.session.auth.username lio-user
+setn 127.0.0.1 node.session.auth.password lio-secret-0123
 tcli $P/acls/$INAME set auth mutual_userid=lio-target mutual_password=lio-target-secret1
 setn 127.0.0.1 node.session.auth.username_in lio-target
 setn 127.0.0.1 node.session.auth.password_in lio-target-secret1
@@ -162,7 +170,7 @@ check "[$impl] logout (mutual CHAP)" node 127.0.0.1 --logout
 setn 127.0.0.1 node.session.auth.password_in wrong-target-secret
 check_fails "[$impl] a wrong target secret is refused by the initiator" "Could not log" node 127.0.0.1 --login
 tcli $P set attribute authentication=0
-setn 127.0.0.1 node.session.auth.authmethod None
+fresh
 
 # Refused logins.
 iscsiadm -m node -o new -T iqn.2003-01.org.example:no-such-target -p 127.0.0.1 >/dev/null 2>&1
