@@ -14,3 +14,4 @@
 #include <scsi/scsi_host.h>
 #include "lio_helpers.h"
 #include "lio_scsi_helpers.h"
+#include "lio_net_helpers.h"

@@ -194,7 +194,21 @@ impl Scratch {
     }
 }
 
+impl SeTpg {
+    /// `target_tpg_has_node_acl()`: whether an ACL (explicit or dynamic) exists for
+    /// `initiatorname` (iSCSI's SendTargets asks before listing a TPG).
+    pub fn has_node_acl(&self, initiatorname: &[u8]) -> bool {
+        self.find_acl(initiatorname).is_some()
+    }
+}
+
 impl SeSession {
+    /// Whether the initiator of this session sees LUN `unpacked_lun`
+    /// (`transport_lookup_tmr_lun()`: task management functions that name a LUN).
+    pub fn has_lun(&self, unpacked_lun: u64) -> bool {
+        self.lookup_lun(unpacked_lun).is_some()
+    }
+
     /// Executes one SCSI command the initiator sent to `unpacked_lun` and returns the
     /// response for the fabric to deliver (`target_submit_cmd()` through
     /// `target_complete_cmd()`). `data` is the command's buffer of `data_length` bytes

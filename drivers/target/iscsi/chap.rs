@@ -432,9 +432,9 @@ impl IscsiChap {
         )?;
         iscsi_encode_text_record(out, &mut len, b"CHAP_I", write_dec_u8(&mut num, id))?;
         let mut hex = [0u8; 2 + 2 * MAX_CHAP_CHALLENGE_LEN];
-        let (prefix, digits) = hex
-            .split_at_mut_checked(2)
-            .ok_or(ChapError::BufferTooSmall)?;
+        // (`split_at_mut_checked` is newer than the kernel's minimum Rust; the array is
+        // longer than 2.)
+        let (prefix, digits) = hex.split_at_mut(2);
         prefix.copy_from_slice(b"0x");
         let n = chap_bin2hex(digits, src)?;
         iscsi_encode_text_record(out, &mut len, b"CHAP_C", hex.get(..2 + n).unwrap_or(&[]))?;
@@ -585,9 +585,9 @@ impl IscsiChap {
         let mut len = 0usize;
         iscsi_encode_text_record(out, &mut len, b"CHAP_N", auth.userid_mutual)?;
         let mut hex = [0u8; 2 + 2 * MAX_CHAP_DIGEST_LEN];
-        let (prefix, digits) = hex
-            .split_at_mut_checked(2)
-            .ok_or(ChapError::BufferTooSmall)?;
+        // (`split_at_mut_checked` is newer than the kernel's minimum Rust; the array is
+        // longer than 2.)
+        let (prefix, digits) = hex.split_at_mut(2);
         prefix.copy_from_slice(b"0x");
         let n = chap_bin2hex(digits, digest)?;
         iscsi_encode_text_record(out, &mut len, b"CHAP_R", hex.get(..2 + n).unwrap_or(&[]))?;

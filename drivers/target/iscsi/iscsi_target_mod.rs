@@ -32,13 +32,19 @@ use target_core::lio::parse::{c_text, kstrtoint, kstrtou16, kstrtou32};
 use target_core::lio::{cpu, cred, errno, time};
 
 mod attrs;
-#[allow(dead_code)] // The protocol code; the login path (next) uses the rest.
+#[allow(dead_code)] // Protocol code: not every item is used by the TCP path.
+mod chap;
+mod conn;
+#[allow(dead_code)]
 mod crc32c;
+mod np;
 #[allow(dead_code)]
 mod params;
 #[allow(dead_code)]
 mod pdu;
 mod portal;
+#[allow(dead_code)]
+mod seq;
 
 use attrs::{
     authmethod_for, AttrError, AuthField, NodeAttrib, NodeAuth, ParamErrorText, TpgAttrib,
@@ -86,7 +92,6 @@ fn new_param_list() -> Result<KBox<IscsiParamList>> {
 struct Discovery {
     auth: NodeAuth,
     /// `tpg_attrib.authentication` of the discovery TPG (for the login code).
-    #[allow(dead_code)]
     authentication: u32,
     params: KBox<IscsiParamList>,
 }
@@ -102,6 +107,9 @@ struct IscsiGlobal {
     /// `tiqn_idr`: the indexes in use.
     #[pin]
     tiqn_ids: Mutex<KVec<u32>>,
+    /// `g_np_list`: the network portals.
+    #[pin]
+    nps: Mutex<KVec<Arc<np::IscsiNp>>>,
 }
 
 static GLOBAL: Global<IscsiGlobal> = Global::new();
@@ -180,11 +188,13 @@ struct IscsiTpg {
     tiqn: Arc<IscsiTiqn>,
     #[pin]
     inner: Mutex<TpgInner>,
+    /// The logged-in normal sessions and the TSIH counter.
+    #[pin]
+    sessions: Mutex<conn::TpgSessions>,
 }
 
 /// What a logged-in session shows in its ACL's `param/`, `info` and
-/// `fabric_statistics/iscsi_sess_stats/`. Set by the session code (not there yet).
-#[allow(dead_code)]
+/// `fabric_statistics/iscsi_sess_stats/`, kept up to date by its connection.
 struct SessInfo {
     sess_ops: IscsiSessOps,
     /// `session_index`.
@@ -199,6 +209,16 @@ struct SessInfo {
     rx_data_octets: AtomicU64,
     conn_digest_errors: AtomicU64,
     conn_timeout_errors: AtomicU64,
+    /// `cmdsn_window`: the ACL's queue depth at login.
+    cmdsn_window: u32,
+    exp_cmd_sn: AtomicU32,
+    max_cmd_sn: AtomicU32,
+    /// The connection's StatSN.
+    stat_sn: AtomicU32,
+    /// The connection's CID.
+    cid: u16,
+    /// The initiator's address (`login_sockaddr`).
+    addr: Option<target_core::lio::net::SockAddr>,
 }
 
 /// A node ACL's iSCSI state (`struct iscsi_node_acl`).
@@ -1040,6 +1060,50 @@ fn nacl_info_show(dir: &NodeAclDir, page: &mut Page<'_>) -> Result {
         }
     )?;
     writeln!(page, "Session State: TARG_SESS_STATE_LOGGED_IN")?;
+    writeln!(
+        page,
+        "---------------------[iSCSI Session Values]-----------------------"
+    )?;
+    writeln!(
+        page,
+        "  CmdSN/WR  :  CmdSN/WC  :  ExpCmdSN  :  MaxCmdSN  :     ITT    :     TTT"
+    )?;
+    let exp = s.exp_cmd_sn.load(Ordering::Relaxed);
+    let max = s.max_cmd_sn.load(Ordering::Relaxed);
+    writeln!(
+        page,
+        " 0x{:08x}   0x{:08x}   0x{:08x}   0x{:08x}   0x{:08x}   0x{:08x}",
+        s.cmdsn_window,
+        max.wrapping_sub(exp).wrapping_add(1),
+        exp,
+        max,
+        0,
+        0
+    )?;
+    writeln!(
+        page,
+        "----------------------[iSCSI Connections]-------------------------"
+    )?;
+    writeln!(
+        page,
+        "CID: {}  Connection State: TARG_CONN_STATE_LOGGED_IN",
+        s.cid
+    )?;
+    page.write_bytes(b"   Address ")?;
+    match s.addr {
+        Some(target_core::lio::net::SockAddr::V4(a, _)) => {
+            write!(page, "{}.{}.{}.{}", a[0], a[1], a[2], a[3])?
+        }
+        Some(target_core::lio::net::SockAddr::V6(a, _)) => {
+            seq::write_ip6_compressed(page, &a).map_err(|_| EINVAL)?
+        }
+        None => page.write_bytes(b"(einval)")?,
+    }
+    writeln!(
+        page,
+        " TCP  StatSN: 0x{:08x}",
+        s.stat_sn.load(Ordering::Relaxed)
+    )?;
     Ok(())
 }
 
@@ -1257,6 +1321,7 @@ impl TargetFabric for IscsiFabric {
                     auth: NodeAuth::default(),
                     params,
                 }),
+                sessions <- new_mutex!(conn::TpgSessions::new()),
             }),
             GFP_KERNEL,
         )?;
@@ -1328,6 +1393,11 @@ impl TargetFabric for IscsiFabric {
             }
             inner.state = TpgState::Inactive;
             t.tiqn.active_tpgs.fetch_sub(1, Ordering::Relaxed);
+            drop(inner);
+            // iscsit_release_sessions_for_tpg(): the TPG's sessions are closed.
+            for s in t.sessions.lock().list.iter() {
+                s.conn.sock.shutdown();
+            }
             pr_debug!(
                 "iSCSI_TPG[{}] - Disabled iSCSI Target Portal Group\n",
                 t.tpgt
@@ -1336,18 +1406,35 @@ impl TargetFabric for IscsiFabric {
         Ok(())
     }
 
-    /// `lio_target_call_addnptotpg()`: the name is parsed as LIO parses it; a valid
-    /// portal is then refused, as there is no TCP listener yet.
+    /// `lio_target_call_addnptotpg()`: the name is parsed as LIO parses it, then the
+    /// portal listens (`iscsit_tpg_add_network_portal()`), shared with the TPGs that
+    /// already have it.
     fn make_np(&self, tpg: &Arc<SeTpg>, name: &CStr) -> Result<FabricPriv> {
         use portal::PortalError as P;
+        use target_core::lio::net::SockAddr;
         match portal::parse_portal(name.as_bytes()) {
-            Ok(_) => {
-                pr_err!(
-                    "iSCSI network portal {} (TPGT {}): network portals are not implemented yet in lio-rs\n",
-                    name,
-                    tpg.tag()
+            Ok(p) => {
+                let addr = match p.addr {
+                    portal::PortalAddr::V4(a) => SockAddr::V4(a, p.port),
+                    portal::PortalAddr::V6(a) => SockAddr::V6(a, p.port),
+                };
+                let np = np::IscsiNp::add(tpg, addr).inspect_err(|e| {
+                    pr_err!(
+                        "iSCSI network portal {} (TPGT {}): setup failed: {}\n",
+                        name,
+                        tpg.tag(),
+                        e.to_errno()
+                    );
+                })?;
+                if let Ok(t) = iscsi_tpg(tpg) {
+                    t.tiqn.stats.num_tpg_nps.fetch_add(1, Ordering::Relaxed);
+                }
+                pr_debug!(
+                    "CORE[{}] - Added Network Portal: {} on TCP\n",
+                    BStr::from_bytes(tpg.wwn().name()),
+                    name
                 );
-                Err(errno::eopnotsupp())
+                Ok(Arc::new(np::TpgNp { np }, GFP_KERNEL)?)
             }
             Err(P::TooLong(n)) => {
                 pr_err!(
@@ -1372,6 +1459,17 @@ impl TargetFabric for IscsiFabric {
             Err(P::Malformed) => {
                 pr_err!("malformed ip/port passed: {}\n", name);
                 Err(EINVAL)
+            }
+        }
+    }
+
+    /// `lio_target_call_delnpfromtpg()`: the TPG leaves the portal; its connections there
+    /// are closed, and the last TPG takes the portal down.
+    fn drop_np(&self, tpg: &Arc<SeTpg>, np: &NpDir) {
+        if let Ok(tnp) = np.fabric_priv::<np::TpgNp>() {
+            np::IscsiNp::remove(&tnp.np, tpg);
+            if let Ok(t) = iscsi_tpg(tpg) {
+                t.tiqn.stats.num_tpg_nps.fetch_sub(1, Ordering::Relaxed);
             }
         }
     }
@@ -1438,6 +1536,7 @@ impl kernel::Module for IscsiTargetMod {
                 }),
                 allowed_cpus <- new_mutex!(cpus),
                 tiqn_ids <- new_mutex!(KVec::new()),
+                nps <- new_mutex!(KVec::new()),
             }),
             GFP_KERNEL,
         )?;

@@ -26,3 +26,7 @@ pub mod attrs;
 /// Network portal names.
 #[path = "../../../../drivers/target/iscsi/portal.rs"]
 pub mod portal;
+
+/// Full feature phase sequencing: LUN field, Data-In split, R2T/Data-Out, portal text.
+#[path = "../../../../drivers/target/iscsi/seq.rs"]
+pub mod seq;
