@@ -19,6 +19,9 @@ const __LOG_PREFIX: &[u8] = b"target_core_mod\0";
 // SAFETY: `__this_module` is the `struct module` modpost emits for the module this crate
 // is linked into (target_core_mod.ko); it lives as long as the module's code.
 static THIS_MODULE: kernel::ThisModule = unsafe {
+    // Without CONFIG_LOCKDEP (the bench kernel) `struct module` holds an empty
+    // `lockdep_map`, which the lint calls FFI-unsafe; the static is only used by address.
+    #[allow(improper_ctypes)]
     extern "C" {
         static __this_module: kernel::types::Opaque<kernel::bindings::module>;
     }
