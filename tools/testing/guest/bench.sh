@@ -8,7 +8,9 @@
 # unloaded. Runs under `scripts/vm run --impl both`.
 #
 # Environment: BENCH_RUNTIME (s per point, 3), BENCH_RAMP (s, 1), BENCH_REPS (3),
-# BENCH_TRANSPORTS ("tcm_loop iscsi").
+# BENCH_TRANSPORTS ("tcm_loop iscsi"), BENCH_POINTS (a space-separated subset of the point
+# names), BENCH_PROFILE (point names: `perf record -e cpu-clock -a -g` of each in the
+# first repetition, reported to $OUT/perf-TRANSPORT-IMPL-POINT.txt).
 # Writes $OUT/bench-raw.tsv: one line per point and run, with
 #   rep impl transport point iops mib_s lat_mean_us lat_p99_us cpu_us_per_io slab_b_per_cmd
 # or "n/a" figures (and a reason in $OUT/bench-notes.txt) where an implementation cannot
@@ -28,6 +30,7 @@ iqn=iqn.2003-01.org.linux-iscsi.lio-rs:bench
 init_iqn=iqn.1993-08.org.debian:01:lio-rs-bench
 : >"$raw"
 : >"$notes"
+: >"$OUT/bench-meta.tsv"
 
 # The points: name rw bs iodepth jobs.
 points=(
@@ -56,11 +59,13 @@ make_ramdisk() {
 # Everything configfs holds, then every module of the target stack.
 teardown() {
 	local d
+	# LUNs go before the nexus, as tcm_loop wants (and as rtslib does it).
 	for d in $cfs/loopback/*/tpgt_*; do
 		[ -d "$d" ] || continue
-		echo NULL >"$d/nexus" 2>/dev/null
 		rm -f "$d"/lun/lun_*/bench 2>/dev/null
-		rmdir "$d"/lun/lun_* "$d" 2>/dev/null
+		rmdir "$d"/lun/lun_* 2>/dev/null
+		echo NULL >"$d/nexus" 2>/dev/null
+		rmdir "$d" 2>/dev/null
 	done
 	rmdir $cfs/loopback/naa.* $cfs/loopback 2>/dev/null
 	for d in $cfs/iscsi/iqn.*/tpgt_*; do
@@ -102,9 +107,11 @@ setup_tcm_loop() {
 	make_ramdisk || return 1
 	modprobe tcm_loop || return 1
 	echo "$q" >/sys/module/tcm_loop/parameters/nr_hw_queues || return 1
-	mkdir -p $tpg/lun/lun_0 || return 1
-	ln -s $cfs/core/rd_mcp_0/bench $tpg/lun/lun_0/bench || return 1
+	# The nexus before the LUN: linking a LUN scans it through the nexus.
+	mkdir -p $tpg || return 1
 	echo $loop_nexus >$tpg/nexus || return 1
+	mkdir $tpg/lun/lun_0 || return 1
+	ln -s $cfs/core/rd_mcp_0/bench $tpg/lun/lun_0/bench || return 1
 	disk_below "/sys/devices/tcm_loop_0/tcm_loop_adapter_*/host*/target*/*:0/block/*"
 }
 
@@ -148,11 +155,20 @@ run_point() {
 	sampler=$!
 	c0=$(busy_jiffies)
 	i0=$(ios_of "$disk")
-	fio --name="$name" --filename="/dev/$disk" --ioengine=libaio --direct=1 --rw="$rw" \
-		--bs="$bs" --iodepth="$qd" --numjobs="$jobs" --group_reporting --time_based \
+	local prof=()
+	# BENCH_PROFILE: a system-wide cpu-clock profile of these points (first repetition).
+	if [[ " ${BENCH_PROFILE:-} " == *" $name "* ]] && [ "$rep" = 1 ]; then
+		prof=(perf record -q -e cpu-clock -a -g -o "$OUT/perf-$tr-$impl-$name.data" --)
+	fi
+	"${prof[@]}" fio --name="$name" --filename="/dev/$disk" --ioengine=libaio --direct=1 \
+		--rw="$rw" --bs="$bs" --iodepth="$qd" --numjobs="$jobs" --group_reporting --time_based \
 		--runtime="$runtime" --ramp_time="$ramp" --norandommap --randrepeat=0 \
 		--lat_percentiles=1 --output-format=json --output="$json" >/dev/null 2>&1
 	local rc=$?
+	if [ ${#prof[@]} -gt 0 ]; then
+		perf report -q -i "$OUT/perf-$tr-$impl-$name.data" --stdio --no-children \
+			--sort sym --percent-limit 0.5 -g none >"$OUT/perf-$tr-$impl-$name.txt" 2>&1
+	fi
 	c1=$(busy_jiffies)
 	i1=$(ios_of "$disk")
 	kill "$sampler" 2>/dev/null
@@ -162,24 +178,30 @@ run_point() {
 		printf '%s\t%s\t%s\t%s\tn/a\tn/a\tn/a\tn/a\tn/a\tn/a\n' "$rep" "$impl" "$tr" "$name" >>"$raw"
 		return
 	fi
-	python3 - "$json" "$rep" "$impl" "$tr" "$name" "$((c1 - c0))" "$((i1 - i0))" "$slab0" \
-		"$OUT/slab.txt" "$((qd * jobs))" "$(getconf CLK_TCK)" >>"$raw" <<'PY'
+	local peak
+	peak=$(sort -n "$OUT/slab.txt" | tail -n 1)
+	# Turned into figures by summarise, once, at the end (python starts slowly in TCG).
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$json" "$rep" "$impl" "$tr" "$name" \
+		"$((c1 - c0))" "$((i1 - i0))" "$slab0" "${peak:-$slab0}" "$((qd * jobs))" >>"$OUT/bench-meta.tsv"
+}
+
+# summarise: one line of $raw per measured point, from fio's JSON and the counters.
+summarise() {
+	[ -s "$OUT/bench-meta.tsv" ] || return 0
+	python3 - "$OUT/bench-meta.tsv" "$(getconf CLK_TCK)" >>"$raw" <<'PY'
 import json, sys
-(path, rep, impl, tr, name, jiffies, ios, slab0, slabf, outstanding, hz) = sys.argv[1:]
-j = json.load(open(path))["jobs"][0]
-side = j["read"] if j["read"]["total_ios"] > 0 else j["write"]
-iops = side["iops"]
-mib = side["bw_bytes"] / 1048576.0
-lat = side["lat_ns"]
-mean_us = lat["mean"] / 1000.0
-p99_us = float(lat.get("percentile", {}).get("99.000000", 0)) / 1000.0
-ios, jiffies, hz = int(ios), int(jiffies), int(hz)
-cpu_us = (jiffies * 1e6 / hz / ios) if ios > 0 else float("nan")
-samples = [int(x) for x in open(slabf).read().split() if x.isdigit()]
-peak = max(samples) if samples else int(slab0)
-slab_b = max(0, peak - int(slab0)) * 1024.0 / int(outstanding)
-print("\t".join([rep, impl, tr, name, "%.0f" % iops, "%.1f" % mib, "%.1f" % mean_us,
-                 "%.1f" % p99_us, "%.1f" % cpu_us, "%.0f" % slab_b]))
+hz = int(sys.argv[2])
+for line in open(sys.argv[1]):
+    (path, rep, impl, tr, name, jiffies, ios, slab0, peak, outstanding) = line.rstrip("\n").split("\t")
+    j = json.load(open(path))["jobs"][0]
+    side = j["read"] if j["read"]["total_ios"] > 0 else j["write"]
+    lat = side["lat_ns"]
+    p99 = float(lat.get("percentile", {}).get("99.000000", 0)) / 1000.0
+    ios, jiffies = int(ios), int(jiffies)
+    cpu_us = (jiffies * 1e6 / hz / ios) if ios > 0 else float("nan")
+    slab_b = max(0, int(peak) - int(slab0)) * 1024.0 / int(outstanding)
+    print("\t".join([rep, impl, tr, name, "%.0f" % side["iops"], "%.1f" % (side["bw_bytes"] / 1048576.0),
+                     "%.1f" % (lat["mean"] / 1000.0), "%.1f" % p99, "%.1f" % cpu_us, "%.0f" % slab_b]))
 PY
 }
 
@@ -219,6 +241,15 @@ run_transport() {
 echo "InitiatorName=$init_iqn" >/etc/iscsi/initiatorname.iscsi
 iscsid || note "iscsid did not start"
 
+if [ -n "${BENCH_POINTS:-}" ]; then
+	kept=()
+	for p in "${points[@]}"; do
+		case " $BENCH_POINTS " in *" ${p%% *} "*) kept+=("$p") ;; esac
+	done
+	points=("${kept[@]}")
+fi
+[ -n "${BENCH_PROFILE:-}" ] && { sysctl -qw kernel.perf_event_paranoid=-1 kernel.kptr_restrict=0; }
+
 echo "bench: runtime ${runtime}s + ramp ${ramp}s per point, $reps repetitions, transports: $transports" >&2
 for rep in $(seq "$reps"); do
 	if [ $((rep % 2)) = 1 ]; then order="c rust"; else order="rust c"; fi
@@ -231,4 +262,5 @@ for rep in $(seq "$reps"); do
 	done
 done
 iscsiadm -k 0 >/dev/null 2>&1
+summarise
 exit 0
