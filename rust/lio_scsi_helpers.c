@@ -8,6 +8,7 @@
 #include <linux/blk-mq.h>
 #include <linux/device.h>
 #include <linux/err.h>
+#include <linux/highmem.h>
 #include <linux/minmax.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -56,15 +57,64 @@ u32 lio_scsi_cmd_bufflen(struct scsi_cmnd *cmd)
 	return scsi_bufflen(cmd);
 }
 
-size_t lio_scsi_copy_from_buffer(struct scsi_cmnd *cmd, const void *buf, size_t len,
-				 size_t skip)
+/*
+ * Copies between @buf and the data scatterlist of @cmd at byte offset @off, from @cur
+ * when the copy starts where the previous one ended, else from the list's start.
+ */
+static size_t lio_scsi_sg_copy(struct scsi_cmnd *cmd, struct lio_sg_cursor *cur, void *buf,
+			       size_t len, size_t off, bool to_sg)
 {
-	return sg_pcopy_from_buffer(scsi_sglist(cmd), scsi_sg_count(cmd), buf, len, skip);
+	struct scatterlist *sg;
+	size_t sg_off, done = 0;
+
+	if (cur->sg && off == cur->pos) {
+		sg = cur->sg;
+		sg_off = cur->sg_off;
+	} else {
+		sg = scsi_sg_count(cmd) ? scsi_sglist(cmd) : NULL;
+		sg_off = off;
+		while (sg && sg_off >= sg->length) {
+			sg_off -= sg->length;
+			sg = sg_next(sg);
+		}
+	}
+	while (sg && done < len) {
+		size_t at = sg->offset + sg_off;
+		struct page *page = nth_page(sg_page(sg), at >> PAGE_SHIFT);
+		size_t in_page = offset_in_page(at);
+		size_t n = min3(len - done, (size_t)sg->length - sg_off, PAGE_SIZE - in_page);
+		void *p = kmap_local_page(page);
+
+		if (to_sg) {
+			memcpy(p + in_page, buf + done, n);
+			flush_dcache_page(page);
+		} else {
+			memcpy(buf + done, p + in_page, n);
+		}
+		kunmap_local(p);
+		done += n;
+		sg_off += n;
+		if (sg_off == sg->length) {
+			sg = sg_next(sg);
+			sg_off = 0;
+		}
+	}
+	cur->sg = sg;
+	cur->sg_off = sg_off;
+	cur->pos = off + done;
+	return done;
 }
 
-size_t lio_scsi_copy_to_buffer(struct scsi_cmnd *cmd, void *buf, size_t len, size_t skip)
+size_t lio_scsi_copy_from_buffer(struct scsi_cmnd *cmd, struct lio_sg_cursor *cur,
+				 const void *buf, size_t len, size_t off)
 {
-	return sg_pcopy_to_buffer(scsi_sglist(cmd), scsi_sg_count(cmd), buf, len, skip);
+	return lio_scsi_sg_copy(cmd, cur, (void *)buf, len, off, true);
+}
+
+size_t lio_scsi_copy_to_buffer(struct scsi_cmnd *cmd, struct lio_sg_cursor *cur, void *buf,
+			       size_t len, size_t off)
+{
+	return lio_scsi_sg_copy(cmd, cur, buf, len, off, false);
 }
 
 void lio_scsi_complete(struct scsi_cmnd *cmd, u8 host, u8 status, const u8 *sense,

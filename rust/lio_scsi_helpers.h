@@ -25,17 +25,31 @@ u32 lio_scsi_cmd_tag(struct scsi_cmnd *cmd);
 u32 lio_scsi_cmd_bufflen(struct scsi_cmnd *cmd);
 
 /*
- * sg_pcopy_from_buffer() into the command's data scatterlist: copies @len bytes of @buf
- * to the data buffer at byte offset @skip. Returns the number of bytes copied.
+ * Where the last copy into or out of a command's data scatterlist ended: the entry (a
+ * struct scatterlist *, NULL before the first copy), the offset in it, and the byte
+ * offset in the data buffer. A copy that starts where the last one ended continues from
+ * here instead of walking the scatterlist from its start again, so a backend that moves
+ * a large transfer piece by piece does it in one pass.
  */
-size_t lio_scsi_copy_from_buffer(struct scsi_cmnd *cmd, const void *buf, size_t len,
-				 size_t skip);
+struct lio_sg_cursor {
+	void *sg;
+	size_t sg_off;
+	size_t pos;
+};
 
 /*
- * sg_pcopy_to_buffer() from the command's data scatterlist: copies up to @len bytes at
- * byte offset @skip of the data buffer to @buf. Returns the number of bytes copied.
+ * Copies @len bytes of @buf into the command's data buffer at byte offset @off. Returns
+ * the number of bytes copied (fewer at the end of the buffer).
  */
-size_t lio_scsi_copy_to_buffer(struct scsi_cmnd *cmd, void *buf, size_t len, size_t skip);
+size_t lio_scsi_copy_from_buffer(struct scsi_cmnd *cmd, struct lio_sg_cursor *cur,
+				 const void *buf, size_t len, size_t off);
+
+/*
+ * Copies up to @len bytes at byte offset @off of the command's data buffer to @buf.
+ * Returns the number of bytes copied.
+ */
+size_t lio_scsi_copy_to_buffer(struct scsi_cmnd *cmd, struct lio_sg_cursor *cur, void *buf,
+			       size_t len, size_t off);
 
 /*
  * Completes @cmd: result = host byte @host and SCSI status @status, the sense buffer is

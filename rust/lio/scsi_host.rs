@@ -141,6 +141,8 @@ pub trait CmdData {
 /// is the only one for it.
 pub struct ScsiCmd {
     raw: NonNull<b::scsi_cmnd>,
+    /// Where the last data copy ended (see `struct lio_sg_cursor`).
+    cursor: b::lio_sg_cursor,
 }
 
 // SAFETY: a command may be completed and its data copied from any thread and context
@@ -155,7 +157,10 @@ impl ScsiCmd {
     /// other handle may be made for it.
     unsafe fn from_raw(raw: *mut b::scsi_cmnd) -> Option<Self> {
         // INVARIANT: by the safety requirements.
-        NonNull::new(raw).map(|raw| ScsiCmd { raw })
+        NonNull::new(raw).map(|raw| ScsiCmd {
+            raw,
+            cursor: b::lio_sg_cursor::default(),
+        })
     }
 
     fn cmnd(&self) -> &b::scsi_cmnd {
@@ -215,7 +220,7 @@ impl ScsiCmd {
         unsafe { tag_of(self.raw.as_ptr()) }
     }
 
-    /// Copies `src` into the data buffer at byte `off` (`sg_pcopy_from_buffer`): the data
+    /// Copies `src` into the data buffer at byte `off`: the data
     /// the initiator reads. Returns how many bytes were copied.
     pub fn copy_from_buffer(&mut self, off: usize, src: &[u8]) -> usize {
         let n = self.clamp(off, src.len());
@@ -223,14 +228,21 @@ impl ScsiCmd {
             return 0;
         }
         // SAFETY: `raw` is a live command owned by this handle (type invariant), so its
-        // scatterlist is mapped for us; `src` is valid for reads of `n <= src.len()` bytes.
+        // scatterlist is mapped for us; `cursor` is only ever set by these helpers for this
+        // command's scatterlist; `src` is valid for reads of `n <= src.len()` bytes.
         unsafe {
-            b::lio_scsi_copy_from_buffer(self.raw.as_ptr(), src.as_ptr().cast::<c_void>(), n, off)
+            b::lio_scsi_copy_from_buffer(
+                self.raw.as_ptr(),
+                &mut self.cursor,
+                src.as_ptr().cast::<c_void>(),
+                n,
+                off,
+            )
         }
     }
 
-    /// Copies from the data buffer at byte `off` into `dst` (`sg_pcopy_to_buffer`): the
-    /// data the initiator wrote. Returns how many bytes were copied.
+    /// Copies from the data buffer at byte `off` into `dst`: the data the initiator
+    /// wrote. Returns how many bytes were copied.
     pub fn copy_to_buffer(&mut self, off: usize, dst: &mut [u8]) -> usize {
         let n = self.clamp(off, dst.len());
         if n == 0 {
@@ -238,7 +250,13 @@ impl ScsiCmd {
         }
         // SAFETY: as in `copy_from_buffer`; `dst` is valid for writes of `n` bytes.
         unsafe {
-            b::lio_scsi_copy_to_buffer(self.raw.as_ptr(), dst.as_mut_ptr().cast::<c_void>(), n, off)
+            b::lio_scsi_copy_to_buffer(
+                self.raw.as_ptr(),
+                &mut self.cursor,
+                dst.as_mut_ptr().cast::<c_void>(),
+                n,
+                off,
+            )
         }
     }
 
