@@ -117,6 +117,21 @@ size_t lio_scsi_copy_to_buffer(struct scsi_cmnd *cmd, struct lio_sg_cursor *cur,
 	return lio_scsi_sg_copy(cmd, cur, buf, len, off, false);
 }
 
+size_t lio_scsi_copy_page(struct scsi_cmnd *cmd, struct lio_sg_cursor *cur,
+			  struct page *page, size_t page_off, size_t len, size_t off,
+			  bool to_sg)
+{
+	size_t n;
+	void *p;
+
+	if (page_off > PAGE_SIZE || len > PAGE_SIZE - page_off)
+		return 0;
+	p = kmap_local_page(page);
+	n = lio_scsi_sg_copy(cmd, cur, p + page_off, len, off, to_sg);
+	kunmap_local(p);
+	return n;
+}
+
 void lio_scsi_complete(struct scsi_cmnd *cmd, u8 host, u8 status, const u8 *sense,
 		       size_t sense_len, u32 resid)
 {

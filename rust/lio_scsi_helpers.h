@@ -10,6 +10,7 @@
 #include <linux/types.h>
 
 struct device;
+struct page;
 struct scsi_cmnd;
 
 /*
@@ -50,6 +51,15 @@ size_t lio_scsi_copy_from_buffer(struct scsi_cmnd *cmd, struct lio_sg_cursor *cu
  */
 size_t lio_scsi_copy_to_buffer(struct scsi_cmnd *cmd, struct lio_sg_cursor *cur, void *buf,
 			       size_t len, size_t off);
+
+/*
+ * Copies @len bytes between @page at @page_off and the command's data buffer at byte
+ * offset @off: into the buffer when @to_sg, out of it into the page otherwise. The range
+ * must lie inside the page (else nothing is copied). Returns the number of bytes copied.
+ */
+size_t lio_scsi_copy_page(struct scsi_cmnd *cmd, struct lio_sg_cursor *cur,
+			  struct page *page, size_t page_off, size_t len, size_t off,
+			  bool to_sg);
 
 /*
  * Completes @cmd: result = host byte @host and SCSI status @status, the sense buffer is

@@ -92,6 +92,59 @@ pub trait CmdData {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// `len` bytes of a medium's page at `page_off` -> buffer, at `off` (a read); returns
+    /// the bytes copied. A fabric with a scatterlist copies straight from the page (one
+    /// copy, as LIO's `rd_execute_rw()`); this default bounces through a small buffer.
+    #[cfg(MODULE)]
+    fn copy_in_page(
+        &mut self,
+        off: usize,
+        page: &kernel::page::Page,
+        page_off: usize,
+        len: usize,
+    ) -> usize {
+        let mut bounce = [0u8; 512];
+        let mut done = 0;
+        while done < len {
+            let n = (len - done).min(bounce.len());
+            let chunk = &mut bounce[..n];
+            if crate::lio::pagemem::read(page, page_off + done, chunk).is_err() {
+                break;
+            }
+            let got = self.copy_in(off + done, chunk);
+            done += got;
+            if got < n {
+                break;
+            }
+        }
+        done
+    }
+    /// Buffer, from `off` -> `len` bytes of a medium's page at `page_off` (a write);
+    /// returns the bytes copied (fewer at the end of the buffer; the rest of the page
+    /// range is left as it was). The default bounces through a small buffer.
+    #[cfg(MODULE)]
+    fn copy_out_page(
+        &mut self,
+        off: usize,
+        page: &kernel::page::Page,
+        page_off: usize,
+        len: usize,
+    ) -> usize {
+        let mut bounce = [0u8; 512];
+        let mut done = 0;
+        while done < len {
+            let n = (len - done).min(bounce.len());
+            let got = self.copy_out(off + done, &mut bounce[..n]);
+            if crate::lio::pagemem::write(page, page_off + done, &bounce[..got]).is_err() {
+                break;
+            }
+            done += got;
+            if got < n {
+                break;
+            }
+        }
+        done
+    }
 }
 
 /// A [`CmdData`] over one contiguous slice (the engine's compare buffers; handy for

@@ -233,9 +233,6 @@ pub(crate) struct RdMedium {
     caw_lock: Mutex<()>,
 }
 
-/// Bytes copied per step between a page and the command's buffer.
-const RD_COPY_CHUNK: usize = 512;
-
 impl RdMedium {
     fn new(pages: KVVec<Page>, nullio: bool) -> Result<Arc<Self>> {
         Arc::pin_init(
@@ -264,7 +261,7 @@ impl RdMedium {
             let index = usize::try_from(at / PAGE_SIZE as u64)
                 .map_err(|_| SenseReason::AddressOutOfRange)?;
             let offset = (at % PAGE_SIZE as u64) as usize;
-            let n = (len - done).min(PAGE_SIZE - offset).min(RD_COPY_CHUNK);
+            let n = (len - done).min(PAGE_SIZE - offset);
             let page = if self.nullio {
                 None
             } else {
@@ -299,15 +296,22 @@ impl Medium for RdMedium {
         data: &mut dyn CmdData,
         data_off: usize,
     ) -> Result<(), SenseReason> {
-        let mut bounce = [0u8; RD_COPY_CHUNK];
         self.for_each_piece(pos, len, |page, offset, done, n| {
-            let chunk = &mut bounce[..n];
             match page {
-                Some(page) => pagemem::read(page, offset, chunk)
-                    .map_err(|_| SenseReason::LogicalUnitCommunicationFailure)?,
-                None => chunk.fill(0),
+                Some(page) => {
+                    data.copy_in_page(data_off + done, page, offset, n);
+                }
+                None => {
+                    // nullio: zeros.
+                    let zeros = [0u8; 512];
+                    let mut z = 0;
+                    while z < n {
+                        let k = (n - z).min(zeros.len());
+                        data.copy_in(data_off + done + z, &zeros[..k]);
+                        z += k;
+                    }
+                }
             }
-            data.copy_in(data_off + done, chunk);
             Ok(())
         })
     }
@@ -319,16 +323,23 @@ impl Medium for RdMedium {
         data: &mut dyn CmdData,
         data_off: usize,
     ) -> Result<(), SenseReason> {
-        let mut bounce = [0u8; RD_COPY_CHUNK];
         self.for_each_piece(pos, len, |page, offset, done, n| {
             let Some(page) = page else {
                 return Ok(());
             };
-            let chunk = &mut bounce[..n];
-            let got = data.copy_out(data_off + done, chunk);
-            chunk[got..].fill(0);
-            pagemem::write(page, offset, chunk)
-                .map_err(|_| SenseReason::LogicalUnitCommunicationFailure)
+            let got = data.copy_out_page(data_off + done, page, offset, n);
+            if got < n {
+                // Past the end of the buffer: zeros, as before.
+                let zeros = [0u8; 512];
+                let mut z = got;
+                while z < n {
+                    let k = (n - z).min(zeros.len());
+                    pagemem::write(page, offset + z, &zeros[..k])
+                        .map_err(|_| SenseReason::LogicalUnitCommunicationFailure)?;
+                    z += k;
+                }
+            }
+            Ok(())
         })
     }
 }

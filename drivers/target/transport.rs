@@ -181,10 +181,14 @@ struct Scratch(KVec<u8>);
 
 impl Scratch {
     fn for_cdb(cdb: &[u8]) -> Result<Self> {
-        use crate::cdb::{READ_10, READ_12, READ_16, READ_6, WRITE_10, WRITE_12, WRITE_16, WRITE_6};
+        use crate::cdb::{
+            READ_10, READ_12, READ_16, READ_6, WRITE_10, WRITE_12, WRITE_16, WRITE_6,
+        };
         if matches!(
             cdb.first(),
-            Some(&(READ_6 | READ_10 | READ_12 | READ_16 | WRITE_6 | WRITE_10 | WRITE_12 | WRITE_16))
+            Some(
+                &(READ_6 | READ_10 | READ_12 | READ_16 | WRITE_6 | WRITE_10 | WRITE_12 | WRITE_16)
+            )
         ) {
             return Ok(Scratch(KVec::new()));
         }

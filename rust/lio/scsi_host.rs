@@ -33,6 +33,7 @@ use core::ptr::{self, NonNull};
 use kernel::bindings as kb;
 use kernel::error::{code::EINVAL, code::ENODEV, code::ENOMEM, from_err_ptr, to_result};
 use kernel::ffi::{c_int, c_void};
+use kernel::page::Page;
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::sync::Arc;
@@ -110,21 +111,6 @@ pub enum DataDirection {
     FromDevice,
     /// Both (`DMA_BIDIRECTIONAL`).
     Bidirectional,
-}
-
-/// A command's data buffer as the SCSI engine sees it: read what the initiator sent, write
-/// what it will receive.
-// Kept identical to the trait of the same name in drivers/target, so the two can merge.
-#[allow(clippy::len_without_is_empty)]
-pub trait CmdData {
-    /// The size of the data buffer in bytes (the expected transfer length).
-    fn len(&self) -> usize;
-    /// Copies data out of the command, from byte `off` of its buffer into `dst`; returns
-    /// how many bytes were copied (fewer than `dst.len()` at the end of the buffer).
-    fn copy_out(&mut self, off: usize, dst: &mut [u8]) -> usize;
-    /// Copies `src` into the command's buffer at byte `off`; returns how many bytes were
-    /// copied (fewer than `src.len()` at the end of the buffer).
-    fn copy_in(&mut self, off: usize, src: &[u8]) -> usize;
 }
 
 /// A SCSI command handed to [`ScsiHostDriver::queuecommand`]: the driver owns it until it
@@ -322,17 +308,40 @@ impl Drop for ScsiCmd {
     }
 }
 
-impl CmdData for ScsiCmd {
-    fn len(&self) -> usize {
-        self.transfer_len() as usize
-    }
-
-    fn copy_out(&mut self, off: usize, dst: &mut [u8]) -> usize {
-        self.copy_to_buffer(off, dst)
-    }
-
-    fn copy_in(&mut self, off: usize, src: &[u8]) -> usize {
-        self.copy_from_buffer(off, src)
+impl ScsiCmd {
+    /// Copies `len` bytes between `page` at `page_off` and the data buffer at `off`: into
+    /// the buffer when `to_sg`, else into the page. Returns the bytes copied.
+    ///
+    /// The page is copied with `memcpy` through a temporary mapping, never through a Rust
+    /// reference, so concurrent copies of the same page by other commands (a medium's
+    /// memory, see `pagemem`) are raw accesses only.
+    pub fn copy_page(
+        &mut self,
+        off: usize,
+        page: &Page,
+        page_off: usize,
+        len: usize,
+        to_sg: bool,
+    ) -> usize {
+        let n = self.clamp(off, len);
+        if n == 0 {
+            return 0;
+        }
+        // SAFETY: `raw` is a live command owned by this handle (type invariant) and
+        // `cursor` is only set by these helpers for its scatterlist; `page` is a live page
+        // (the borrow keeps it allocated) and the helper copies nothing unless
+        // `page_off + n` lies inside it.
+        unsafe {
+            b::lio_scsi_copy_page(
+                self.raw.as_ptr(),
+                &mut self.cursor,
+                page.as_ptr(),
+                page_off,
+                n,
+                off,
+                to_sg,
+            )
+        }
     }
 }
 

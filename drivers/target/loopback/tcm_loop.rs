@@ -133,6 +133,26 @@ impl CmdData for LoopCmdData<'_> {
     fn copy_in(&mut self, off: usize, src: &[u8]) -> usize {
         self.0.copy_from_buffer(off, src)
     }
+
+    fn copy_in_page(
+        &mut self,
+        off: usize,
+        page: &kernel::page::Page,
+        page_off: usize,
+        len: usize,
+    ) -> usize {
+        self.0.copy_page(off, page, page_off, len, true)
+    }
+
+    fn copy_out_page(
+        &mut self,
+        off: usize,
+        page: &kernel::page::Page,
+        page_off: usize,
+        len: usize,
+    ) -> usize {
+        self.0.copy_page(off, page, page_off, len, false)
+    }
 }
 
 /// `tcm_loop_target_queue_cmd()` + completion: runs on the module's workqueue.
