@@ -45,7 +45,7 @@ fi
 cd /
 # The target still serves after the whole suite.
 check "[$impl] iscsi-inq works after the suite" sh -c \
-	"iscsi-inq iscsi://127.0.0.1/$IQN/0 | grep -q LIO-ORG"
+	"iscsi-inq -i $I1 iscsi://127.0.0.1/$IQN/0 | grep -q LIO-ORG"
 check "[$impl] targetcli clearconfig" targetcli clearconfig confirm=True
 unload_target_stack "$impl"
 exit $((LIO_TESTS_FAILED > 0))
