@@ -377,10 +377,11 @@ pub(crate) fn exec_view<'a>(
 /// zeros, as LIO's zeroed buffers.
 ///
 /// lio-rs differences from LIO, besides what is not implemented:
-/// - A READ with `DMA_TO_DEVICE`, a WRITE or COMPARE AND WRITE with `DMA_FROM_DEVICE`
-///   and any command with `DMA_BIDIRECTIONAL` fail with INVALID FIELD IN COMMAND
-///   INFORMATION UNIT (LIO moves the data the direction says: it writes the medium for
-///   such a READ).
+/// - A READ with `DMA_TO_DEVICE` (an iSCSI initiator that flags a READ as a write) is
+///   GOOD, as in LIO, but reads the medium and drops the data (LIO moves the data the
+///   direction says: it writes the data-out to the medium). A WRITE or COMPARE AND WRITE
+///   with `DMA_FROM_DEVICE` and any command with `DMA_BIDIRECTIONAL` fail with INVALID
+///   FIELD IN COMMAND INFORMATION UNIT.
 /// - REPORT TARGET PORT GROUPS reports only the LUN's group with this one port; SET
 ///   TARGET PORT GROUPS changes no state (see `target_emulate_set_target_port_groups()`);
 ///   EXTENDED COPY reaches only this device (see `xcopy.rs`).
@@ -519,9 +520,10 @@ fn modifies_medium(parsed: &ParsedCdb) -> bool {
     }
 }
 
-/// lio-rs: the fabric's direction must be the one of a data CDB (when data moves at all;
-/// COMPARE AND WRITE's verify and write data are data-out), and bidirectional commands
-/// are not supported.
+/// lio-rs: the fabric's direction must be the one of a writing data CDB (when data moves
+/// at all; COMPARE AND WRITE's verify and write data are data-out), and bidirectional
+/// commands are not supported. A READ with data-out runs as a read whose data goes
+/// nowhere (libiscsi's iSCSIResiduals.Read10Invalid wants GOOD, which LIO gives).
 fn check_direction(
     parsed: &ParsedCdb,
     direction: DmaDirection,
@@ -531,6 +533,7 @@ fn check_direction(
         return Err(SenseReason::InvalidFieldInCommandIu);
     }
     let wants = match parsed.cdb {
+        ScsiCdb::Read(_) if direction == DmaDirection::ToDevice => return Ok(()),
         ScsiCdb::Read(_) => DmaDirection::FromDevice,
         ScsiCdb::Write(_) | ScsiCdb::WriteVerify(_) | ScsiCdb::CompareAndWrite(_) => {
             DmaDirection::ToDevice
@@ -1946,9 +1949,11 @@ mod tests {
     fn direction_and_buffer_checks() {
         let mut lun = Lun::rd();
         let before = lun.medium.block(0);
-        // lio-rs: a READ with data-out never writes the medium.
-        let (r, _) = lun.run(&cdb10(READ_10, 0, 0, 1), ToDevice, vec![9; BS]);
-        assert_eq!(kcq(&r), INVALID_FIELD_IU);
+        // lio-rs: a READ with data-out is GOOD (as LIO) but never writes the medium, and
+        // its buffer is left alone.
+        let (r, d) = lun.run(&cdb10(READ_10, 0, 0, 1), ToDevice, vec![9; BS]);
+        assert!(r.is_good());
+        assert_eq!(d, vec![9; BS]);
         assert_eq!(lun.medium.block(0), before);
         let (r, _) = lun.run(&cdb10(WRITE_10, 0, 0, 1), FromDevice, vec![9; BS]);
         assert_eq!(kcq(&r), INVALID_FIELD_IU);

@@ -499,6 +499,16 @@ impl PrState {
         self.spc2 = Spc2Holder::empty();
     }
 
+    /// `target_release_res()`: the session that holds the SPC-2 reservation goes away
+    /// (`transport_deregister_session()`). lio-rs's nexus is the initiator port and the
+    /// target port (no ISID), so the reservation of `initiator` through `rtpi` goes.
+    pub(crate) fn spc2_release_session(&mut self, initiator: &[u8], rtpi: u16) {
+        if self.spc2.active && self.spc2.initiator.as_bytes() == initiator && self.spc2.rtpi == rtpi
+        {
+            self.spc2_release();
+        }
+    }
+
     /// `core_scsi3_pr_generation()`: returns the generation, then increments it.
     fn next_generation(&mut self) -> u32 {
         let g = self.generation;

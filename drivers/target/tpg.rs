@@ -521,10 +521,31 @@ impl SeSession {
     pub fn remove(self: Arc<Self>) {
         let mut st = self.acl.state.lock();
         st.sessions = st.sessions.saturating_sub(1);
-        let drop_acl = st.dynamic && st.sessions == 0;
+        let last = st.sessions == 0;
+        let drop_acl = st.dynamic && last;
         drop(st);
+        if last {
+            self.release_spc2_reservations();
+        }
         if drop_acl {
             self.tpg.del_acl(&self.acl);
+        }
+    }
+
+    /// `transport_deregister_session()` → `target_release_res()`: SPC-2 reservations the
+    /// initiator holds through this TPG on the devices it sees are released when its last
+    /// session goes (I_T nexus loss; logout).
+    fn release_spc2_reservations(&self) {
+        let mut luns = KVec::new();
+        if self.visible_luns(&mut luns).is_err() {
+            return;
+        }
+        let rtpi = self.tpg.rtpi();
+        let name = self.acl.initiatorname();
+        for &l in luns.iter() {
+            if let Some(dev) = self.lookup_lun(l).and_then(|(lun, _)| lun.device()) {
+                dev.pr.lock().spc2_release_session(name, rtpi);
+            }
         }
     }
 

@@ -1399,6 +1399,29 @@ impl Conn {
         };
         let len = self.dlen as u32;
         let fin = h.flags & ISCSI_FLAG_CMD_FINAL != 0;
+        // `iscsit_check_datasn()`: a DataSN behind the sequence's is dumped, one ahead of
+        // it needs within-command recovery, which ERL 0 does not have: the connection
+        // closes.
+        if let Some(exp) = cmds.get(idx).and_then(|c| c.xfer.expected_datasn(h.ttt)) {
+            if h.datasn != exp {
+                if iscsi_sna_gt(h.datasn, exp) {
+                    pr_err!(
+                        "iSCSI: ITT {:#x}: DataSN {:#x} higher than expected {:#x}; unable to perform within-command recovery while ERL=0\n",
+                        h.itt,
+                        h.datasn,
+                        exp
+                    );
+                    return Flow::Close;
+                }
+                pr_err!(
+                    "iSCSI: ITT {:#x}: DataSN {:#x} lower than expected {:#x}, dumping the payload\n",
+                    h.itt,
+                    h.datasn,
+                    exp
+                );
+                return Flow::Continue;
+            }
+        }
         let res = match cmds.get_mut(idx) {
             Some(c) => c.xfer.data_out(h.ttt, h.buffer_offset, len, fin),
             None => return Flow::Continue,

@@ -168,6 +168,8 @@ struct OutstandingR2t {
     offset: u32,
     len: u32,
     got: u32,
+    /// DataSN the next Data-Out of this R2T's sequence carries.
+    datasn: u32,
 }
 
 /// Most outstanding R2Ts tracked per command (MaxOutstandingR2T is capped to it).
@@ -186,6 +188,8 @@ pub(crate) struct WriteXfer {
     unsol_got: u32,
     /// The unsolicited phase is over (F bit seen, or none expected).
     unsol_done: bool,
+    /// DataSN the next unsolicited Data-Out carries.
+    unsol_datasn: u32,
     /// Where the next R2T starts.
     next_offset: u32,
     r2tsn: u32,
@@ -218,6 +222,7 @@ impl WriteXfer {
             unsol_end,
             unsol_got: 0,
             unsol_done: fin || unsol_end <= immediate,
+            unsol_datasn: 0,
             next_offset: unsol_end,
             r2tsn: 0,
             outstanding: [None; MAX_OUTSTANDING_R2T],
@@ -264,10 +269,25 @@ impl WriteXfer {
             offset: self.next_offset,
             len,
             got: 0,
+            datasn: 0,
         });
         self.next_offset += len;
         self.r2tsn = self.r2tsn.wrapping_add(1);
         Some(r2t)
+    }
+
+    /// The DataSN the next Data-Out with `ttt` must carry (each sequence, the
+    /// unsolicited one and each R2T's, counts from 0), or `None` for a TTT that is no
+    /// outstanding R2T of the command (`iscsit_check_datasn()`).
+    pub(crate) fn expected_datasn(&self, ttt: u32) -> Option<u32> {
+        if ttt == RESERVED_TTT {
+            return Some(self.unsol_datasn);
+        }
+        self.outstanding
+            .iter()
+            .flatten()
+            .find(|r| r.ttt == ttt)
+            .map(|r| r.datasn)
     }
 
     /// A Data-Out of `len` bytes at `offset` with `ttt` and the F bit `fin`; on success
@@ -289,6 +309,7 @@ impl WriteXfer {
             }
             self.unsol_got += len;
             self.received += len;
+            self.unsol_datasn = self.unsol_datasn.wrapping_add(1);
             if fin {
                 self.unsol_done = true;
             }
@@ -305,6 +326,7 @@ impl WriteXfer {
                 return Err(XferError::OutsideR2t);
             }
             r.got += len;
+            r.datasn = r.datasn.wrapping_add(1);
             self.received += len;
             if fin || r.got >= r.len {
                 *o = None;
@@ -457,11 +479,20 @@ mod tests {
         let r = x.next_r2t(7).unwrap();
         assert_eq!((r.r2tsn, r.offset, r.len), (0, 0, 262144));
         assert_eq!(x.next_r2t(8), None, "one outstanding");
+        assert_eq!(x.expected_datasn(7), Some(0));
         assert_eq!(x.data_out(7, 0, 131072, false), Ok(DataOutResult::More));
+        assert_eq!(x.expected_datasn(7), Some(1));
+        assert_eq!(x.expected_datasn(9), None);
         assert_eq!(x.data_out(9, 0, 1, false), Err(XferError::UnknownTtt));
+        assert_eq!(x.expected_datasn(9), None);
         assert_eq!(x.data_out(7, 131072, 131072, true), Ok(DataOutResult::More));
         let r = x.next_r2t(8).unwrap();
         assert_eq!((r.r2tsn, r.offset, r.len), (1, 262144, 262144));
+        assert_eq!(
+            x.expected_datasn(8),
+            Some(0),
+            "each R2T's sequence starts at 0"
+        );
         assert_eq!(x.data_out(8, 262144, 262144, true), Ok(DataOutResult::More));
         let r = x.next_r2t(9).unwrap();
         assert_eq!((r.offset, r.len), (524288, 75712));
@@ -485,6 +516,7 @@ mod tests {
         // Immediate 8 KiB, unsolicited up to 64 KiB, then R2T.
         let mut x = WriteXfer::new(100_000, 8192, false, p);
         assert_eq!(x.next_r2t(1), None, "unsolicited phase first");
+        assert_eq!(x.expected_datasn(RESERVED_TTT), Some(0));
         assert_eq!(
             x.data_out(RESERVED_TTT, 8192, 57344, true),
             Ok(DataOutResult::More)
