@@ -70,3 +70,41 @@ unload_target_stack() {
 		check "[$impl] rmmod target_core_mod" rmmod target_core_mod
 	fi
 }
+
+# record_probes NAME DEV (guest): the sg3_utils answers of a LUN into $OUT/probes-NAME/,
+# which compare_probes compares between lio-rs and the C LIO.
+record_probes() {
+	local name=$1 dev=$2 p
+	mkdir -p "$OUT/probes-$name"
+	for p in "sg_inq sg_inq" "sg_vpd_a sg_vpd -a" "sg_readcap_l sg_readcap -l" \
+		"sg_modes_a sg_modes -a" "sg_luns sg_luns"; do
+		set -- $p
+		local file=$1
+		shift
+		"$@" "$dev" >"$OUT/probes-$name/$file.txt" 2>&1
+		echo "exit=$?" >>"$OUT/probes-$name/$file.txt"
+	done
+}
+
+# compare_probes DIR NAME (host): the probes NAME of DIR/c and DIR/rust must be the same
+# after normalising generated serials and NAA designators; one result per probe.
+compare_probes() {
+	local dir=$1 name=$2 p probe r
+	local norm
+	norm=$(dirname "${BASH_SOURCE[0]}")/normalise-probe
+	for p in "$dir"/c/probes-$name/*.txt; do
+		[ -e "$p" ] || { not_ok "[c] $name probes recorded"; return; }
+		probe=$(basename "$p" .txt)
+		r=$dir/rust/probes-$name/$probe.txt
+		if [ ! -f "$r" ]; then
+			not_ok "[rust] $name $probe recorded"
+			continue
+		fi
+		if diff -u <("$norm" <"$p") <("$norm" <"$r") >"$dir/$name-$probe.diff"; then
+			ok "$name LUN: $probe of lio-rs matches the C LIO's"
+		else
+			not_ok "$name LUN: $probe of lio-rs matches the C LIO's"
+			sed 's/^/    # /' "$dir/$name-$probe.diff" | head -n 30
+		fi
+	done
+}

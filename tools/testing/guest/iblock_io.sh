@@ -5,10 +5,11 @@
 # device (a file in /tmp, tmpfs: it discards by punching holes) and maps it on a
 # loopback target; the LUN must survive fio randrw with crc32c verification at QD 16,
 # SYNCHRONIZE CACHE, UNMAP (reading zeroes back), WRITE SAME (zero-out and repeated
-# blocks); a readonly=1 backstore is write protected (MODE SENSE WP); everything is deleted object by
-# object and unloads. Runs against whichever modules `modprobe` finds (lio-rs with
-# --impl rust, the C LIO with --impl c). $OUT/facts.txt records what the device reports,
-# for the suite to compare between the two.
+# blocks) and an ext4 round trip; a readonly=1 backstore is write protected (MODE SENSE
+# WP); everything is deleted object by object and unloads. Runs against whichever
+# modules `modprobe` finds (lio-rs with --impl rust, the C LIO with --impl c).
+# $OUT/facts.txt records what the device reports and $OUT/probes-iblock its sg3_utils
+# answers, for the suite to compare between the two.
 set -u
 . "$(dirname "$0")/../lib.sh"
 impl=${LIO_RS_IMPL:-?}
@@ -86,6 +87,21 @@ check_eq "[$impl] the disk has 64 MiB" 67108864 "$(blockdev --getsize64 "$dev")"
 	echo "== Caching mode page"
 	sg_modes --page=8 "$dev" 2>&1 | tail -n +2
 } >"$OUT/facts.txt" 2>&1
+
+record_probes iblock "$dev"
+
+# ext4 round trip with checksums, across a remount.
+head -c 16M /dev/urandom >/tmp/pattern
+want=$(sha256sum </tmp/pattern)
+check "[$impl] mkfs.ext4 on the LUN" mkfs.ext4 -q -F "$dev"
+mkdir -p /tmp/mnt-blk0
+check "[$impl] mount the LUN" mount "$dev" /tmp/mnt-blk0
+cp /tmp/pattern /tmp/mnt-blk0/pattern && sync
+check "[$impl] umount after writing" umount /tmp/mnt-blk0
+echo 3 >/proc/sys/vm/drop_caches
+check "[$impl] mount again" mount "$dev" /tmp/mnt-blk0
+check_eq "[$impl] the file reads back with the same sha256" "$want" "$(sha256sum </tmp/mnt-blk0/pattern)"
+check "[$impl] umount" umount /tmp/mnt-blk0
 
 check "[$impl] fio randrw verify=crc32c iodepth=16 passes" \
 	fio --name=verify --filename="$dev" --ioengine=libaio --direct=1 --rw=randrw \

@@ -32,28 +32,13 @@ disk_of_lun() {
 	return 1
 }
 
-# probes NAME DEV: the sg3_utils answers of a LUN, which suite 25 compares between
-# lio-rs and the C LIO.
-probes() {
-	local name=$1 dev=$2 p
-	mkdir -p "$OUT/probes-$name"
-	for p in "sg_inq sg_inq" "sg_vpd_a sg_vpd -a" "sg_readcap_l sg_readcap -l" \
-		"sg_modes_a sg_modes -a" "sg_luns sg_luns"; do
-		set -- $p
-		local file=$1
-		shift
-		"$@" "$dev" >"$OUT/probes-$name/$file.txt" 2>&1
-		echo "exit=$?" >>"$OUT/probes-$name/$file.txt"
-	done
-}
-
 if ! dev=$(disk_of_lun 0); then
 	not_ok "[$impl] LUN 0 appears as a SCSI disk"
 	exit 1
 fi
 ok "[$impl] LUN 0 appears as a SCSI disk ($dev)"
 check_eq "[$impl] the disk has 64 MiB" 67108864 "$(blockdev --getsize64 "$dev")"
-probes rd_mcp "$dev"
+record_probes rd_mcp "$dev"
 
 # ext4 round trip with checksums, across a remount.
 head -c 16M /dev/urandom >/tmp/pattern
@@ -132,7 +117,7 @@ check "[$impl] targetcli enables UNMAP on it" \
 check "[$impl] targetcli maps it as LUN 2" targetcli /loopback/$wwn/luns create /backstores/fileio/fd0 lun=2
 if dev2=$(disk_of_lun 2); then
 	ok "[$impl] LUN 2 appears as a SCSI disk ($dev2)"
-	probes fileio "$dev2"
+	record_probes fileio "$dev2"
 	check "[$impl] fio verify on the fileio LUN" \
 		fio --name=fdverify --filename="$dev2" --ioengine=libaio --direct=1 --rw=randwrite \
 		--bs=64k --iodepth=16 --size=32M --verify=crc32c --do_verify=1 --verify_fatal=1 \
