@@ -141,6 +141,9 @@ pub(crate) fn conn_thread(np: Arc<IscsiNp>, shared: Arc<ConnShared>) {
         }
     }
     *shared.tpg.lock() = None;
+    // The initiator sees the connection close now (FIN), not when the portal reaps the
+    // entry at its next accept (`iscsit_close_connection()` releases the socket).
+    shared.sock.shutdown();
     // The portal's login thread reaps the entry; its handle holds a task reference, so
     // the thread may end now.
     shared.done.store(true, Ordering::Release);

@@ -79,7 +79,7 @@ before=$(wc -l <"$OUT/done.log")
 echo "# chunks acknowledged before the initiator dies: $before"
 
 # The initiator dies: iscsid killed, the connection severed.
-kill -9 "$(pidof iscsid)"
+kill -9 $(pidof iscsid)
 ip link set lo down
 sleep 12
 grep -h . /sys/class/iscsi_session/session*/state >"$OUT/state-during.txt" 2>&1
