@@ -59,7 +59,11 @@ python3 -c 'import socket,time
 s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", 3262)); s.listen(); time.sleep(30)' &
 holder=$!
-sleep 1
+# Python starts slowly under TCG: wait until the port is really held.
+for i in $(seq 300); do
+	ss -ltn 2>/dev/null | grep -q '127.0.0.1:3262 ' && break
+	sleep 0.1
+done
 # (lio-rs returns EADDRINUSE, the C LIO EINVAL.)
 check_fails "[$impl] a portal on a port in use is refused" "cannot create directory" \
 	mkdir "$cfs/np/127.0.0.1:3262"
