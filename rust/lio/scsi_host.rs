@@ -327,10 +327,9 @@ impl ScsiCmd {
         if n == 0 {
             return 0;
         }
-        // SAFETY: `raw` is a live command owned by this handle (type invariant) and
-        // `cursor` is only set by these helpers for its scatterlist; `page` is a live page
-        // (the borrow keeps it allocated) and the helper copies nothing unless
-        // `page_off + n` lies inside it.
+        // SAFETY: `raw` is a live command of this handle (type invariant), `cursor` only
+        // ever points into its scatterlist, `page` is borrowed (so allocated), and the
+        // helper copies nothing unless `page_off + n` lies inside the page.
         unsafe {
             b::lio_scsi_copy_page(
                 self.raw.as_ptr(),
