@@ -154,6 +154,12 @@ void lio_sock_shutdown(void *sock)
 }
 EXPORT_SYMBOL_GPL(lio_sock_shutdown);
 
+void lio_sock_shutdown_send(void *sock)
+{
+	kernel_sock_shutdown(sock, SHUT_WR);
+}
+EXPORT_SYMBOL_GPL(lio_sock_shutdown_send);
+
 void lio_sock_release(void *sock)
 {
 	sock_release(sock);

@@ -38,6 +38,11 @@ int lio_sock_send_all(void *sock, const void *buf, size_t len, bool more);
 void lio_sock_set_rcvtimeo(void *sock, unsigned int msecs);
 /* kernel_sock_shutdown(SHUT_RDWR): wakes up whoever waits in accept or receive. */
 void lio_sock_shutdown(void *sock);
+/*
+ * kernel_sock_shutdown(SHUT_WR): sends FIN but keeps receiving, so what the peer still
+ * sends is queued, not answered with a reset, until the socket is released.
+ */
+void lio_sock_shutdown_send(void *sock);
 /* sock_release(). */
 void lio_sock_release(void *sock);
 /* kernel_getsockname() (@peer false) or kernel_getpeername(): 0 or a negative errno. */

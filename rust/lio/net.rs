@@ -165,6 +165,14 @@ impl Socket {
         unsafe { bindings::lio_sock_shutdown(self.raw.as_ptr()) }
     }
 
+    /// `kernel_sock_shutdown(SHUT_WR)`: the peer reads end of file, while what it still
+    /// sends is queued unread rather than answered with a reset (which would make its next
+    /// write fail with `EPIPE`) until the socket is released.
+    pub fn shutdown_send(&self) {
+        // SAFETY: `raw` is a live socket; shutdown takes the socket lock.
+        unsafe { bindings::lio_sock_shutdown_send(self.raw.as_ptr()) }
+    }
+
     fn name(&self, peer: bool) -> Result<SockAddr> {
         let mut a = bindings::lio_sockaddr::default();
         // SAFETY: `raw` is a live socket, `a` is valid for writes.

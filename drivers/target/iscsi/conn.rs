@@ -142,8 +142,11 @@ pub(crate) fn conn_thread(np: Arc<IscsiNp>, shared: Arc<ConnShared>) {
     }
     *shared.tpg.lock() = None;
     // The initiator sees the connection close now (FIN), not when the portal reaps the
-    // entry at its next accept (`iscsit_close_connection()` releases the socket).
-    shared.sock.shutdown();
+    // entry at its next accept (`iscsit_close_connection()` releases the socket). Only the
+    // sending side is shut: PDUs the initiator had already started (libiscsi writes a
+    // Data-Out's header and payload in two calls, and only the first ignores SIGPIPE) are
+    // queued unread instead of being answered with a reset.
+    shared.sock.shutdown_send();
     // The portal's login thread reaps the entry; its handle holds a task reference, so
     // the thread may end now.
     shared.done.store(true, Ordering::Release);

@@ -22,6 +22,9 @@ use target_core::lio::time::msleep_interruptible;
 /// once, so that a flood of connections cannot exhaust memory or threads.
 const MAX_CONNS_PER_NP: usize = 128;
 
+/// How often (ms) an idle portal releases the sockets of connections that ended.
+const REAP_INTERVAL_MS: u32 = 2000;
+
 /// A connection and its thread.
 pub(crate) struct ConnEntry {
     pub(crate) shared: Arc<ConnShared>,
@@ -73,6 +76,9 @@ impl IscsiNp {
             return Ok(np.clone());
         }
         let sock = Arc::new(Socket::listen(addr, 256)?, GFP_KERNEL)?;
+        // accept() returns EAGAIN after this long without a connection, so the login
+        // thread releases the sockets of ended connections without waiting for the next.
+        sock.set_recv_timeout(REAP_INTERVAL_MS);
         let mut tpgs = KVec::new();
         tpgs.push(tpg.clone(), GFP_KERNEL)?;
         let np = Arc::pin_init(
@@ -155,11 +161,14 @@ fn login_thread(np: Arc<IscsiNp>) {
     while !kthread::should_stop() && !np.stopping.load(Ordering::Acquire) {
         let sock = match np.sock.accept() {
             Ok(s) => s,
-            Err(_) => {
+            Err(e) => {
                 if kthread::should_stop() || np.stopping.load(Ordering::Acquire) {
                     break;
                 }
-                msleep_interruptible(100);
+                np.reap();
+                if e != EAGAIN {
+                    msleep_interruptible(100);
+                }
                 continue;
             }
         };
