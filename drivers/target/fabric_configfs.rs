@@ -1063,7 +1063,9 @@ impl LinkOperations for MappedLunDir {
             MappedLun {
                 mapped_lun: self.mapped_lun,
                 lun: lun_dir.lun.clone(),
-                read_only: self.write_protect.load(Ordering::Relaxed),
+                // `prod_mode_write_protect` makes every new mapping read-only.
+                read_only: self.write_protect.load(Ordering::Relaxed)
+                    || self.tpg.fabric.check_prod_mode_write_protect(&self.tpg),
             },
             GFP_KERNEL,
         )?;

@@ -444,6 +444,9 @@ pub(crate) struct MappedLun {
 pub(crate) struct NodeAclState {
     /// `dynamic_node_acl`: made for a demo-mode login, not in configfs.
     pub(crate) dynamic: bool,
+    /// A dynamic ACL's `lun_access_ro` for every LUN of the TPG: the fabric's
+    /// `demo_mode_write_protect` when the ACL was made (`core_tpg_add_node_to_devs()`).
+    pub(crate) dynamic_read_only: bool,
     /// Mapped LUNs (`lun_entry_hlist`), oldest mapping first.
     pub(crate) mapped: KVec<MappedLun>,
     /// When a dynamic ACL was made (the TPG's event sequence).
@@ -481,6 +484,9 @@ impl SeNodeAcl {
                 fabric_priv,
                 state <- new_mutex!(NodeAclState {
                     dynamic,
+                    // Every backstore lio-rs has is a disk (TYPE_DISK), which LIO makes
+                    // read-only in write-protected demo mode.
+                    dynamic_read_only: dynamic && tpg.fabric.check_demo_mode_write_protect(tpg),
                     mapped: KVec::new(),
                     created_seq: 0,
                     sessions: 0,
@@ -551,12 +557,13 @@ impl SeSession {
 
     /// `transport_lookup_cmd_lun()`: the LUN `unpacked_lun` as this initiator sees it, and
     /// whether it is read-only for it. Explicit ACLs see their mapped LUNs; dynamic (demo
-    /// mode) ACLs see every LUN of the TPG, writable.
+    /// mode) ACLs see every LUN of the TPG, read-only under `demo_mode_write_protect`.
     pub(crate) fn lookup_lun(&self, unpacked_lun: u64) -> Option<(Arc<SeLun>, bool)> {
         let st = self.acl.state.lock();
         if st.dynamic {
+            let read_only = st.dynamic_read_only;
             drop(st);
-            return self.tpg.lun(unpacked_lun).map(|l| (l, false));
+            return self.tpg.lun(unpacked_lun).map(|l| (l, read_only));
         }
         st.mapped
             .iter()

@@ -137,6 +137,18 @@ pub trait TargetFabric: Send + Sync + 'static {
         false
     }
 
+    /// `tpg_check_demo_mode_write_protect`: a dynamic (demo mode) ACL gets its disks
+    /// read-only.
+    fn check_demo_mode_write_protect(&self, _tpg: &SeTpg) -> bool {
+        false
+    }
+
+    /// `tpg_check_prod_mode_write_protect`: a LUN mapped into an explicit ACL starts
+    /// read-only.
+    fn check_prod_mode_write_protect(&self, _tpg: &SeTpg) -> bool {
+        false
+    }
+
     /// `tpg_get_default_depth`: the queue depth (`cmdsn_depth`) of a new node ACL of
     /// `tpg`; 0 becomes 1, as in LIO.
     fn tpg_get_default_depth(&self, _tpg: &SeTpg) -> u32 {

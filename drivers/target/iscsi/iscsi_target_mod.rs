@@ -1479,6 +1479,16 @@ impl TargetFabric for IscsiFabric {
         iscsi_tpg(tpg).is_ok_and(|t| t.inner.lock().attrib.generate_node_acls != 0)
     }
 
+    /// `lio_tpg_check_demo_mode_write_protect()`: `demo_mode_write_protect`.
+    fn check_demo_mode_write_protect(&self, tpg: &SeTpg) -> bool {
+        iscsi_tpg(tpg).is_ok_and(|t| t.inner.lock().attrib.demo_mode_write_protect != 0)
+    }
+
+    /// `lio_tpg_check_prod_mode_write_protect()`: `prod_mode_write_protect`.
+    fn check_prod_mode_write_protect(&self, tpg: &SeTpg) -> bool {
+        iscsi_tpg(tpg).is_ok_and(|t| t.inner.lock().attrib.prod_mode_write_protect != 0)
+    }
+
     /// `lio_tpg_get_default_depth()`: `default_cmdsn_depth`.
     fn tpg_get_default_depth(&self, tpg: &SeTpg) -> u32 {
         iscsi_tpg(tpg).map_or(1, |t| t.inner.lock().attrib.default_cmdsn_depth)

@@ -7,7 +7,8 @@
 # CHAP, mutual CHAP and header/data digests, the disk passes fio verification, logout
 # and login again work; wrong secrets, unknown targets and initiators without an ACL are
 # refused; libiscsi's iscsi-ls/iscsi-inq reach the target in demo mode; a write-protected
-# mapped LUN fails writes with DATA PROTECT. Runs against whichever modules `modprobe`
+# mapped LUN, and any LUN in demo mode under demo_mode_write_protect, fails writes with
+# DATA PROTECT. Runs against whichever modules `modprobe`
 # finds (lio-rs with --impl rust, the C LIO with --impl c).
 set -u
 . "$(dirname "$0")/../lib.sh"
@@ -192,7 +193,17 @@ check "[$impl] login in demo mode" node 127.0.0.1 --login
 check "[$impl] the disk appears in demo mode" session_disk
 grep -q "$INAME" "$cfs/dynamic_sessions" && ok "[$impl] dynamic_sessions lists the initiator" ||
 	not_ok "[$impl] dynamic_sessions lists the initiator"
+check "[$impl] a write in demo mode without demo_mode_write_protect succeeds" \
+	sg_raw -s 512 -i /dev/zero "$(session_disk)" 2a 00 00 00 00 00 00 00 01 00
 check "[$impl] logout (demo mode)" node 127.0.0.1 --logout
+# LIO's default, demo_mode_write_protect=1: a dynamic ACL's disks are read-only.
+tcli $P set attribute demo_mode_write_protect=1
+check "[$impl] login in write-protected demo mode" node 127.0.0.1 --login
+sg_raw -s 512 -i /dev/zero "$(session_disk)" 2a 00 00 00 00 00 00 00 01 00 >"$OUT/demo-wp.txt" 2>&1
+check "[$impl] a write in write-protected demo mode fails with DATA PROTECT" \
+	grep -qi "data protect" "$OUT/demo-wp.txt"
+check "[$impl] logout (write-protected demo mode)" node 127.0.0.1 --logout
+tcli $P set attribute demo_mode_write_protect=0
 iscsi-ls -s iscsi://127.0.0.1 >"$OUT/iscsi-ls.txt" 2>&1
 check "[$impl] iscsi-ls lists the target" grep -q "$IQN" "$OUT/iscsi-ls.txt"
 iscsi-inq "iscsi://127.0.0.1/$IQN/0" >"$OUT/iscsi-inq.txt" 2>&1
