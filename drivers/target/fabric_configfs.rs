@@ -1055,6 +1055,11 @@ impl LinkOperations for MappedLunDir {
             pr_err!("Source se_lun->lun_se_dev does not exist\n");
             return Err(EINVAL);
         }
+        // `prod_mode_write_protect` makes every new mapping read-only. Asked before the
+        // ACL's lock is taken: the fabric's attribute lock is taken around ACL lookups
+        // at login, so it must never nest inside the ACL's.
+        let read_only = self.write_protect.load(Ordering::Relaxed)
+            || self.tpg.fabric.check_prod_mode_write_protect(&self.tpg);
         let mut st = self.acl.state.lock();
         if st.mapped.iter().any(|m| m.mapped_lun == self.mapped_lun) {
             return Err(EEXIST);
@@ -1063,9 +1068,7 @@ impl LinkOperations for MappedLunDir {
             MappedLun {
                 mapped_lun: self.mapped_lun,
                 lun: lun_dir.lun.clone(),
-                // `prod_mode_write_protect` makes every new mapping read-only.
-                read_only: self.write_protect.load(Ordering::Relaxed)
-                    || self.tpg.fabric.check_prod_mode_write_protect(&self.tpg),
+                read_only,
             },
             GFP_KERNEL,
         )?;

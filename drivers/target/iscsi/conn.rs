@@ -560,17 +560,20 @@ impl Conn {
             let a = nacl.attrib.lock();
             (a.authentication, a.default_erl, a.nopin_timeout)
         };
+        // Asked before the TPG's lock is taken: the core calls the fabric (which takes
+        // that lock) with the ACL's lock held.
+        let dynamic_acl = acl.is_dynamic();
         let inner = itpg.inner.lock();
         let mut params = copy_params(&inner.params).map_err(|_| no_res)?;
         let tpg_auth = inner.attrib.authentication != 0;
         st.keys_workaround = inner.attrib.login_keys_workaround != 0;
         // iscsi_conn_auth_required()
-        st.auth_required = if acl.is_dynamic() || nattr_auth < 0 {
+        st.auth_required = if dynamic_acl || nattr_auth < 0 {
             tpg_auth
         } else {
             nattr_auth != 0
         };
-        st.auth = if acl.is_dynamic() {
+        st.auth = if dynamic_acl {
             inner.auth
         } else {
             *nacl.auth.lock()
