@@ -307,7 +307,7 @@ impl SeTpg {
     /// `initiatorname`. Without an ACL for it, a fabric in demo mode gets a dynamic one;
     /// otherwise the login is refused with `EACCES`.
     pub fn setup_session(self: &Arc<Self>, initiatorname: &[u8]) -> Result<Arc<SeSession>> {
-        let acl = match self.find_acl(initiatorname) {
+        let acl = match self.acl_for_session(initiatorname) {
             Some(acl) => acl,
             None => {
                 if !self.fabric.check_demo_mode(self) {
@@ -318,20 +318,63 @@ impl SeTpg {
                     );
                     return Err(EACCES);
                 }
-                let acl = SeNodeAcl::new(self, initiatorname, true)?;
-                acl.state.lock().created_seq = self.next_event_seq();
-                self.state.lock().acls.push(acl.clone(), GFP_KERNEL)?;
-                acl
+                // Made before the TPG's lock is taken (the fabric is asked for its
+                // defaults); a login of the same initiator may have added one meanwhile.
+                let new = SeNodeAcl::new(self, initiatorname, true)?;
+                new.state.lock().created_seq = self.next_event_seq();
+                let mut st = self.state.lock();
+                if let Some(acl) = st.acls.iter().find(|a| a.initiatorname() == initiatorname) {
+                    acl.state.lock().sessions += 1;
+                    acl.clone()
+                } else {
+                    st.acls.push(new.clone(), GFP_KERNEL)?;
+                    new.state.lock().sessions += 1;
+                    new
+                }
             }
         };
-        acl.state.lock().sessions += 1;
-        Ok(Arc::new(
+        match Arc::new(
             SeSession {
                 tpg: self.clone(),
-                acl,
+                acl: acl.clone(),
             },
             GFP_KERNEL,
-        )?)
+        ) {
+            Ok(sess) => Ok(sess),
+            Err(e) => {
+                self.put_acl_session(&acl);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// The ACL of `initiatorname` (explicit, or dynamic and still cached), counted as in
+    /// use by one more session.
+    fn acl_for_session(&self, initiatorname: &[u8]) -> Option<Arc<SeNodeAcl>> {
+        let st = self.state.lock();
+        let acl = st
+            .acls
+            .iter()
+            .find(|a| a.initiatorname() == initiatorname)?;
+        acl.state.lock().sessions += 1;
+        Some(acl.clone())
+    }
+
+    /// One session of `acl` ended; returns whether it was the last. A dynamic ACL goes
+    /// with its last session unless the fabric caches them (`transport_free_session()`:
+    /// `tpg_check_demo_mode_cache`).
+    fn put_acl_session(&self, acl: &Arc<SeNodeAcl>) -> bool {
+        let cache = self.fabric.check_demo_mode_cache(self);
+        let mut st = self.state.lock();
+        let mut ast = acl.state.lock();
+        ast.sessions = ast.sessions.saturating_sub(1);
+        let last = ast.sessions == 0;
+        let drop_acl = ast.dynamic && last && !cache;
+        drop(ast);
+        if drop_acl {
+            retain_unordered(&mut st.acls, |a| !Arc::ptr_eq(a, acl));
+        }
+        last
     }
 }
 
@@ -523,18 +566,10 @@ impl SeSession {
     }
 
     /// `target_remove_session()`: the nexus ends. A dynamic ACL goes with its last
-    /// session.
+    /// session unless the fabric caches dynamic ACLs.
     pub fn remove(self: Arc<Self>) {
-        let mut st = self.acl.state.lock();
-        st.sessions = st.sessions.saturating_sub(1);
-        let last = st.sessions == 0;
-        let drop_acl = st.dynamic && last;
-        drop(st);
-        if last {
+        if self.tpg.put_acl_session(&self.acl) {
             self.release_spc2_reservations();
-        }
-        if drop_acl {
-            self.tpg.del_acl(&self.acl);
         }
     }
 

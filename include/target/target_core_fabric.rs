@@ -137,6 +137,12 @@ pub trait TargetFabric: Send + Sync + 'static {
         false
     }
 
+    /// `tpg_check_demo_mode_cache`: a dynamic ACL stays after its last session ends (and
+    /// keeps its LUN access), until the TPG goes or an explicit ACL takes its place.
+    fn check_demo_mode_cache(&self, _tpg: &SeTpg) -> bool {
+        false
+    }
+
     /// `tpg_check_demo_mode_write_protect`: a dynamic (demo mode) ACL gets its disks
     /// read-only.
     fn check_demo_mode_write_protect(&self, _tpg: &SeTpg) -> bool {

@@ -1479,6 +1479,12 @@ impl TargetFabric for IscsiFabric {
         iscsi_tpg(tpg).is_ok_and(|t| t.inner.lock().attrib.generate_node_acls != 0)
     }
 
+    /// `lio_tpg_check_demo_mode_cache()`: `cache_dynamic_acls` (forced on with
+    /// `generate_node_acls`).
+    fn check_demo_mode_cache(&self, tpg: &SeTpg) -> bool {
+        iscsi_tpg(tpg).is_ok_and(|t| t.inner.lock().attrib.cache_dynamic_acls != 0)
+    }
+
     /// `lio_tpg_check_demo_mode_write_protect()`: `demo_mode_write_protect`.
     fn check_demo_mode_write_protect(&self, tpg: &SeTpg) -> bool {
         iscsi_tpg(tpg).is_ok_and(|t| t.inner.lock().attrib.demo_mode_write_protect != 0)

@@ -196,10 +196,20 @@ grep -q "$INAME" "$cfs/dynamic_sessions" && ok "[$impl] dynamic_sessions lists t
 check "[$impl] a write in demo mode without demo_mode_write_protect succeeds" \
 	sg_raw -s 512 -i /dev/zero "$(session_disk)" 2a 00 00 00 00 00 00 00 01 00
 check "[$impl] logout (demo mode)" node 127.0.0.1 --logout
-# LIO's default, demo_mode_write_protect=1: a dynamic ACL's disks are read-only.
+# demo_mode_write_protect=1 (LIO's default) makes a new dynamic ACL's disks read-only.
+# generate_node_acls=1 turns cache_dynamic_acls on, so the ACL made at the first login
+# stays after its logout with its access: a write still succeeds. An explicit ACL of
+# that name takes its place; once deleted, the next login gets a new, read-only one.
 tcli $P set attribute demo_mode_write_protect=1
+check "[$impl] login again in demo mode (cached dynamic ACL)" node 127.0.0.1 --login
+check "[$impl] the cached dynamic ACL keeps its write access" \
+	sg_raw -s 512 -i /dev/zero "$(session_disk)" 2a 00 00 00 00 00 00 00 01 00
+check "[$impl] logout (cached dynamic ACL)" node 127.0.0.1 --logout
+check "[$impl] an explicit ACL replaces the cached dynamic one" tcli $P/acls create "$INAME"
+check "[$impl] deleting it drops the dynamic ACL" tcli $P/acls delete "$INAME"
 check "[$impl] login in write-protected demo mode" node 127.0.0.1 --login
-sg_raw -s 512 -i /dev/zero "$(session_disk)" 2a 00 00 00 00 00 00 00 01 00 >"$OUT/demo-wp.txt" 2>&1
+# -R: the disk is read-only for Linux too (MODE SENSE's WP bit), so open it read-only.
+sg_raw -R -s 512 -i /dev/zero "$(session_disk)" 2a 00 00 00 00 00 00 00 01 00 >"$OUT/demo-wp.txt" 2>&1
 check "[$impl] a write in write-protected demo mode fails with DATA PROTECT" \
 	grep -qi "data protect" "$OUT/demo-wp.txt"
 check "[$impl] logout (write-protected demo mode)" node 127.0.0.1 --logout
