@@ -284,6 +284,11 @@ struct Conn {
     rx: KVVec<u8>,
     ahs_len: usize,
     dlen: usize,
+    /// The longest data segment the initiator may send: `MAX_KEY_VALUE_PAIRS` in login,
+    /// the negotiated MaxXmitDataSegmentLength in full feature phase.
+    rx_limit: usize,
+    /// Full feature phase: an oversized PDU is rejected before the connection closes.
+    ffp: bool,
     hd: bool,
     dd: bool,
     stat_sn: u32,
@@ -299,6 +304,8 @@ impl Conn {
             rx: KVVec::from_elem(0u8, MAX_AHS + MAX_KEY_VALUE_PAIRS as usize + 4, GFP_KERNEL)?,
             ahs_len: 0,
             dlen: 0,
+            rx_limit: MAX_KEY_VALUE_PAIRS as usize,
+            ffp: false,
             hd: false,
             dd: false,
             stat_sn: 0,
@@ -323,6 +330,19 @@ impl Conn {
         sock.recv_exact(&mut self.hdr)?;
         let ahs_len = usize::from(self.hdr[4]) * 4;
         let dlen = ntoh24([self.hdr[5], self.hdr[6], self.hdr[7]]) as usize;
+        if dlen > self.rx_limit {
+            // `iscsit_handle_scsi_cmd()` & co.: a protocol error, rejected, and the rest
+            // of the stream cannot be framed: the connection closes (as LIO's does).
+            pr_err!(
+                "iSCSI: PDU data segment of {} bytes exceeds MaxXmitDataSegmentLength {}, protocol error\n",
+                dlen,
+                self.rx_limit
+            );
+            if self.ffp {
+                let _ = self.send_reject(ISCSI_REASON_PROTOCOL_ERROR);
+            }
+            return Err(RecvError::Closed(EINVAL));
+        }
         let padded = dlen + iscsi_pad_len(dlen);
         let Some(buf) = self.rx.get_mut(..ahs_len + padded) else {
             pr_err!(
@@ -971,6 +991,8 @@ impl Conn {
             Ok(b) => self.rx = b,
             Err(_) => return,
         }
+        self.rx_limit = rx_max as usize;
+        self.ffp = true;
         let nopin = if li.discovery { 0 } else { li.nopin_timeout };
         self.sh.sock.set_recv_timeout(nopin.saturating_mul(1000));
         let rxp = IscsiRxParams {
