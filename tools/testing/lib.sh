@@ -86,6 +86,24 @@ record_probes() {
 	done
 }
 
+# ext4_round_trip DEV MNT (guest): mkfs.ext4 on DEV, a 16 MiB random file written through
+# MNT, unmounted, caches dropped, mounted again: the file must read back with the same
+# sha256. Uses $impl in the check names.
+ext4_round_trip() {
+	local dev=$1 mnt=$2 want
+	head -c 16M /dev/urandom >/tmp/pattern
+	want=$(sha256sum </tmp/pattern)
+	check "[$impl] mkfs.ext4 on the LUN" mkfs.ext4 -q -F "$dev"
+	mkdir -p "$mnt"
+	check "[$impl] mount the LUN" mount "$dev" "$mnt"
+	cp /tmp/pattern "$mnt/pattern" && sync
+	check "[$impl] umount after writing" umount "$mnt"
+	echo 3 >/proc/sys/vm/drop_caches
+	check "[$impl] mount again" mount "$dev" "$mnt"
+	check_eq "[$impl] the file reads back with the same sha256" "$want" "$(sha256sum <"$mnt/pattern")"
+	check "[$impl] umount" umount "$mnt"
+}
+
 # compare_probes DIR NAME (host): the probes NAME of DIR/c and DIR/rust must be the same
 # after normalising generated serials and NAA designators; one result per probe.
 compare_probes() {

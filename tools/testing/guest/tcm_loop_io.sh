@@ -41,17 +41,7 @@ check_eq "[$impl] the disk has 64 MiB" 67108864 "$(blockdev --getsize64 "$dev")"
 record_probes rd_mcp "$dev"
 
 # ext4 round trip with checksums, across a remount.
-head -c 16M /dev/urandom >/tmp/pattern
-want=$(sha256sum </tmp/pattern)
-check "[$impl] mkfs.ext4 on the LUN" mkfs.ext4 -q -F "$dev"
-mkdir -p /tmp/mnt-lun0
-check "[$impl] mount the LUN" mount "$dev" /tmp/mnt-lun0
-cp /tmp/pattern /tmp/mnt-lun0/pattern && sync
-check "[$impl] umount after writing" umount /tmp/mnt-lun0
-echo 3 >/proc/sys/vm/drop_caches
-check "[$impl] mount again" mount "$dev" /tmp/mnt-lun0
-check_eq "[$impl] the file reads back with the same sha256" "$want" "$(sha256sum </tmp/mnt-lun0/pattern)"
-check "[$impl] umount" umount /tmp/mnt-lun0
+ext4_round_trip "$dev" /tmp/mnt-lun0
 
 # fio: random read/write with crc32c verification at queue depth 16.
 check "[$impl] fio randrw verify=crc32c iodepth=16 passes" \
